@@ -1,0 +1,71 @@
+/**
+ * The seam between the ops and the autograd engine.
+ *
+ * Every differentiable op computes its output with plain kernels, then hands
+ * `(name, inputs, output, pullback)` to {@link recordOp}. When no differentiation is under way
+ * (no recorder is installed) that is a single length check and the op returns at once. While
+ * `vjp`/`grad` from `src/autograd` run a function, they install a {@link Recorder} for the
+ * duration of the call, and the op's hand-derived backward becomes its VJP in the engine, as
+ * JAX's `custom_vjp` does.
+ *
+ * Recorders form a stack (nested `grad` calls each install their own); each recorder decides
+ * whether an op concerns it (whether any input is one of its traced tensors). This module is
+ * internal: it is not exported from `mod.ts`.
+ *
+ * @module
+ */
+
+import type { Tensor } from "./tensor.ts";
+
+/**
+ * A backward rule (vector-Jacobian product): given the gradient of the loss with respect to the
+ * op's output, returns one gradient per tensor input, each of that input's shape, or `null`
+ * where an input is not differentiable (e.g. integer labels).
+ */
+export type Pullback = (g: Tensor) => readonly (Tensor | null)[];
+
+/** Something that listens to the ops run while it is installed (the autograd's tape). */
+export interface Recorder {
+  /** Called after an op produced `output` from `inputs`; `pullback` is the op's VJP. */
+  record(name: string, inputs: readonly Tensor[], output: Tensor, pullback: Pullback): void;
+}
+
+const recorders: Recorder[] = [];
+
+/**
+ * Reports an op to the installed recorders and returns its output. `makePullback` is only
+ * called when a recorder is installed, so ops pay nothing for differentiability otherwise.
+ */
+export function recordOp(
+  name: string,
+  inputs: readonly Tensor[],
+  output: Tensor,
+  makePullback: () => Pullback,
+): Tensor {
+  if (recorders.length === 0) return output;
+  const pullback = makePullback();
+  for (let i = recorders.length - 1; i >= 0; i--) {
+    recorders[i].record(name, inputs, output, pullback);
+  }
+  return output;
+}
+
+/** Runs `f` with `recorder` installed on top of the stack; always uninstalls it. */
+export function withRecorder<T>(recorder: Recorder, f: () => T): T {
+  recorders.push(recorder);
+  try {
+    return f();
+  } finally {
+    recorders.pop();
+  }
+}
+
+/** Runs `f` with no recorder installed (e.g. inside a pullback that must not be traced). */
+export function untraced<T>(f: () => T): T {
+  const saved = recorders.splice(0, recorders.length);
+  try {
+    return f();
+  } finally {
+    recorders.push(...saved);
+  }
+}
