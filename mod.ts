@@ -30,3 +30,14 @@ export {
   zeros,
 } from "./src/tensor/tensor.ts";
 export { flatten, reshape, reshapeBackward } from "./src/tensor/layout.ts";
+export {
+  type NormalOptions,
+  type PRNGKey,
+  prngKey,
+  randomBits,
+  randomNormal,
+  randomPermutation,
+  randomUniform,
+  split,
+  type UniformOptions,
+} from "./src/tensor/random.ts";
