@@ -41,3 +41,78 @@ export {
   split,
   type UniformOptions,
 } from "./src/tensor/random.ts";
+export {
+  broadcastShapes,
+  broadcastTo,
+  broadcastToBackward,
+  sumToShape,
+  sumToShapeBackward,
+} from "./src/tensor/broadcast.ts";
+export {
+  add,
+  addBackward,
+  type BinaryGrads,
+  div,
+  divBackward,
+  maximum,
+  maximumBackward,
+  minimum,
+  minimumBackward,
+  mul,
+  mulBackward,
+  type Operand,
+  sub,
+  subBackward,
+} from "./src/tensor/elementwise.ts";
+export {
+  clamp,
+  clampBackward,
+  exp,
+  expBackward,
+  log,
+  logBackward,
+  neg,
+  negBackward,
+  pow,
+  powBackward,
+  sqrt,
+  sqrtBackward,
+  square,
+  squareBackward,
+} from "./src/tensor/unary.ts";
+export {
+  argmax,
+  type ArgmaxOptions,
+  logSumExp,
+  logSumExpBackward,
+  max,
+  maxBackward,
+  mean,
+  meanBackward,
+  type ReduceOptions,
+  sum,
+  sumBackward,
+} from "./src/tensor/reduce.ts";
+export { dense, denseBackward, matmul, matmulBackward } from "./src/tensor/matmul.ts";
+export { permute, transpose, transposeBackward } from "./src/tensor/transpose.ts";
+export {
+  relu,
+  reluBackward,
+  scaledTanh,
+  scaledTanhBackward,
+  sigmoid,
+  sigmoidBackward,
+  tanh,
+  tanhBackward,
+} from "./src/tensor/activations.ts";
+export { logSoftmax, logSoftmaxBackward, softmax, softmaxBackward } from "./src/tensor/softmax.ts";
+export {
+  crossEntropy,
+  crossEntropyBackward,
+  type Labels,
+  type LossOptions,
+  mse,
+  mseBackward,
+  oneHot,
+} from "./src/tensor/losses.ts";
+export { type AllCloseOptions, assertAllClose } from "./src/tensor/testing.ts";
