@@ -19,7 +19,15 @@ export function mnistDir(): string {
 }
 
 async function gunzipFile(path: string): Promise<Uint8Array> {
-  const file = await Deno.open(path);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Error(
+      `MNIST file ${path} not found: set MNIST_DIR to the folder of the IDX .gz files`,
+    );
+  }
   const stream = file.readable.pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }

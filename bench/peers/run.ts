@@ -177,4 +177,10 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  const code = await main(Deno.args).catch((e: unknown) => {
+    console.error(`error: ${e instanceof Error ? e.message : e}`);
+    return 1;
+  });
+  Deno.exit(code);
+}
