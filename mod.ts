@@ -116,3 +116,20 @@ export {
   oneHot,
 } from "./src/tensor/losses.ts";
 export { type AllCloseOptions, assertAllClose } from "./src/tensor/testing.ts";
+
+// Autograd (issue 3): reverse-mode engine, gradient checks, reference definitions built from
+// elementary primitives.
+export { grad, type GradsOf, valueAndGrad, vjp } from "./src/autograd/engine.ts";
+export type { TensorTree } from "./src/autograd/tree.ts";
+export {
+  type Either,
+  gradcheck,
+  type GradcheckFailure,
+  type GradcheckInput,
+  type GradcheckOptions,
+  type GradcheckPoint,
+  type GradcheckReport,
+  type Left,
+  type Right,
+} from "./src/autograd/gradcheck.ts";
+export * as ref from "./src/autograd/reference.ts";

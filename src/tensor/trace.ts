@@ -21,12 +21,24 @@ import type { Tensor } from "./tensor.ts";
  * A backward rule (vector-Jacobian product): given the gradient of the loss with respect to the
  * op's output, returns one gradient per tensor input, each of that input's shape, or `null`
  * where an input is not differentiable (e.g. integer labels).
+ *
+ * `needed[i]` (when given) says whether the engine will use the gradient of input `i`; a rule
+ * may skip work and return `null` where it is `false` (e.g. the input-gradient of the first
+ * convolution, whose input is the data). Rules that ignore it stay correct.
  */
-export type Pullback = (g: Tensor) => readonly (Tensor | null)[];
+export type Pullback = (g: Tensor, needed?: readonly boolean[]) => readonly (Tensor | null)[];
 
 /** Something that listens to the ops run while it is installed (the autograd's tape). */
 export interface Recorder {
-  /** Called after an op produced `output` from `inputs`; `pullback` is the op's VJP. */
+  /**
+   * Whether an op on `inputs` concerns this recorder (some input is one of its traced tensors).
+   * A recorder without it hears every op.
+   */
+  tracks?(inputs: readonly Tensor[]): boolean;
+  /**
+   * Called after an op produced `output` from `inputs` (when {@link Recorder.tracks} says yes);
+   * `pullback` is the op's VJP.
+   */
   record(name: string, inputs: readonly Tensor[], output: Tensor, pullback: Pullback): void;
 }
 
@@ -34,7 +46,8 @@ const recorders: Recorder[] = [];
 
 /**
  * Reports an op to the installed recorders and returns its output. `makePullback` is only
- * called when a recorder is installed, so ops pay nothing for differentiability otherwise.
+ * called (once) when some installed recorder traces one of `inputs`, so ops on constants pay
+ * nothing for differentiability, even while a gradient is being taken.
  */
 export function recordOp(
   name: string,
@@ -43,9 +56,10 @@ export function recordOp(
   makePullback: () => Pullback,
 ): Tensor {
   if (recorders.length === 0) return output;
-  const pullback = makePullback();
+  let pullback: Pullback | undefined;
   for (let i = recorders.length - 1; i >= 0; i--) {
-    recorders[i].record(name, inputs, output, pullback);
+    const r = recorders[i];
+    if (r.tracks?.(inputs) ?? true) r.record(name, inputs, output, pullback ??= makePullback());
   }
   return output;
 }
