@@ -116,7 +116,16 @@ export function conv2d(
   );
 }
 
-/** The gradients of {@link conv2d} with respect to its input, weights and bias. */
+/**
+ * The gradients of {@link conv2d} with respect to its input, weights and bias.
+ *
+ * @example
+ * ```ts
+ * import { type Conv2dGrads, conv2dBackward, ones } from "./mod.ts";
+ * const g: Conv2dGrads = conv2dBackward(ones([2, 4, 6, 6]), ones([2, 3, 8, 8]), ones([4, 3, 3, 3]));
+ * console.log(g.dx.shape, g.dw.shape, g.db.shape); // [2, 3, 8, 8] [4, 3, 3, 3] [4]
+ * ```
+ */
 export interface Conv2dGrads {
   /** `dL/dx`, shape `[N, C, H, W]`. */
   dx: Tensor;

@@ -13,7 +13,15 @@ import { fmtShape, TensorError } from "./errors.ts";
 import type { Conv2dGeometry } from "./kernels/conv.ts";
 import type { Shape, Tensor } from "./tensor.ts";
 
-/** A per-axis integer: one number for both axes, or `[height, width]`. */
+/**
+ * A per-axis integer: one number for both axes, or `[height, width]`.
+ *
+ * @example
+ * ```ts
+ * import type { Pair } from "./mod.ts";
+ * const stride: Pair = [2, 1]; // 2 along the height, 1 along the width
+ * ```
+ */
 export type Pair = number | readonly [number, number];
 
 /**
@@ -21,6 +29,13 @@ export type Pair = number | readonly [number, number];
  * `max((ceil(n/s)-1)*s + (k-1)*d + 1 - n, 0)` split with the extra cell at the bottom/right, as in
  * TensorFlow), `"full"` (`(k-1)*d` on every side), one number for every side, or
  * `[top, bottom, left, right]`.
+ *
+ * @example
+ * ```ts
+ * import { type Conv2dPadding, conv2dOutputShape } from "./mod.ts";
+ * const padding: Conv2dPadding = [2, 2, 1, 1];
+ * console.log(conv2dOutputShape([1, 1, 28, 28], [6, 1, 5, 5], { padding })); // [1, 6, 28, 26]
+ * ```
  */
 export type Conv2dPadding =
   | "valid"
@@ -29,7 +44,16 @@ export type Conv2dPadding =
   | number
   | readonly [number, number, number, number];
 
-/** Options of {@link conv2d}. */
+/**
+ * Options of `conv2d`: stride, padding and dilation.
+ *
+ * @example
+ * ```ts
+ * import { type Conv2dOptions, conv2dOutputShape } from "./mod.ts";
+ * const opts: Conv2dOptions = { stride: 2, padding: "same", dilation: 1 };
+ * console.log(conv2dOutputShape([8, 3, 32, 32], [16, 3, 3, 3], opts)); // [8, 16, 16, 16]
+ * ```
+ */
 export interface Conv2dOptions {
   /** Step between output cells, `s` or `[sh, sw]`; default 1. */
   stride?: Pair;

@@ -22,7 +22,17 @@ import {
 import { allocData, Tensor, type TensorData } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
-/** Padding mode of {@link correlate2d} and {@link convolve2d}. */
+/**
+ * Padding mode of {@link correlate2d} and {@link convolve2d}: `"valid"` (no padding), `"full"`
+ * (`k-1` zeros on every side), `"same"` (output the size of the input).
+ *
+ * @example
+ * ```ts
+ * import { type Correlate2dMode, correlate2d, ones } from "./mod.ts";
+ * const mode: Correlate2dMode = "full";
+ * console.log(correlate2d(ones([3, 3]), ones([2, 2]), mode).shape); // [4, 4]
+ * ```
+ */
 export type Correlate2dMode = "valid" | "full" | "same";
 
 /** Reverses the last two axes of `src` (every `h x w` map) into a fresh array. */
@@ -139,7 +149,16 @@ export function correlate2d(a: Tensor, k: Tensor, mode: Correlate2dMode = "valid
   });
 }
 
-/** Gradients of {@link correlate2d} or {@link convolve2d} with respect to `a` and `k`. */
+/**
+ * Gradients of {@link correlate2d} or {@link convolve2d} with respect to `a` and `k`.
+ *
+ * @example
+ * ```ts
+ * import { type Correlate2dGrads, correlate2dBackward, ones } from "./mod.ts";
+ * const g: Correlate2dGrads = correlate2dBackward(ones([2, 2]), ones([3, 3]), ones([2, 2]));
+ * console.log(g.da.shape, g.dk.shape); // [3, 3] [2, 2]
+ * ```
+ */
 export interface Correlate2dGrads {
   /** `dL/da`, shape of `a`. */
   da: Tensor;
@@ -182,7 +201,8 @@ function corrGrads(
  * import { correlate2dBackward, ones, tensor } from "./mod.ts";
  * const a = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
  * const { da, dk } = correlate2dBackward(ones([2, 2]), a, tensor([[1, 2], [3, 4]]));
- * console.log(da.data, dk.data);
+ * console.log(da.data); // Float32Array [1, 3, 2, 4, 10, 6, 3, 7, 4]
+ * console.log(dk.data); // Float32Array [12, 16, 24, 28]
  * ```
  */
 export function correlate2dBackward(

@@ -22,7 +22,16 @@ import {
 import { allocData, checkShape, type Shape, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
-/** Options of {@link maxPool2d} and {@link avgPool2d}. */
+/**
+ * Options of {@link maxPool2d} and {@link avgPool2d}.
+ *
+ * @example
+ * ```ts
+ * import { maxPool2d, type Pool2dOptions, zeros } from "./mod.ts";
+ * const opts: Pool2dOptions = { kernel: 3, stride: 2, padding: 1 }; // overlapping windows
+ * console.log(maxPool2d(zeros([1, 1, 8, 8]), opts).shape); // [1, 1, 4, 4]
+ * ```
+ */
 export interface Pool2dOptions {
   /** Window size, `k` or `[kh, kw]`. */
   kernel: number | readonly [number, number];
@@ -97,7 +106,16 @@ function outShape(shape: Shape, g: Pool2dGeometry): number[] {
   return [...shape.slice(0, -2), g.outH, g.outW];
 }
 
-/** The result of {@link maxPool2dWithArgmax}. */
+/**
+ * The result of {@link maxPool2dWithArgmax}.
+ *
+ * @example
+ * ```ts
+ * import { type MaxPool2dResult, maxPool2dWithArgmax, tensor } from "./mod.ts";
+ * const r: MaxPool2dResult = maxPool2dWithArgmax(tensor([[1, 2], [4, 3]]), { kernel: 2 });
+ * console.log(r.y.data, r.argmax); // Float32Array [4] Int32Array [2]
+ * ```
+ */
 export interface MaxPool2dResult {
   /** The pooled tensor `[..., Ho, Wo]`. */
   y: Tensor;
