@@ -119,7 +119,7 @@ export function scatterPatches(
 
 /**
  * Forward: `y[n,o,i,j] = b[o] + sum_{c,p,q} x[n,c, i*sh + p*dh - pt, j*sw + q*dw - pl] w[o,c,p,q]`.
- * Per image: `Y_n (O x P) = W (O x K) * cols(X_n) (K x P)`, then the bias row-broadcast.
+ * Per image: `Y_n (O x P) = b 1^T + W (O x K) * cols(X_n) (K x P)`, the bias seeding the sums.
  * `b` may be null (no bias).
  */
 export function conv2dForwardKernel(
@@ -136,15 +136,7 @@ export function conv2dForwardKernel(
   const packed = packPanels(w, O, K);
   for (let n = 0; n < g.batch; n++) {
     gatherPatches(x, n, g, cols);
-    const yOff = n * O * P;
-    gemmPacked(packed, O, K, cols, P, y, yOff);
-    if (b !== null) {
-      for (let o = 0; o < O; o++) {
-        const bo = b[o];
-        const base = yOff + o * P;
-        for (let t = 0; t < P; t++) y[base + t] += bo;
-      }
-    }
+    gemmPacked(packed, O, K, cols, P, y, n * O * P, b);
   }
 }
 

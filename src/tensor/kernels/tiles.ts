@@ -49,8 +49,9 @@ export function packPanels(a: TensorData, m: number, k: number): TensorData {
 }
 
 /**
- * `C[cOff + r*n + j] = sum_kk A[r, kk] * B[kk*n + j]` for the `m x k` matrix A packed by
+ * `C[cOff + r*n + j] = init[r] + sum_kk A[r, kk] * B[kk*n + j]` for the `m x k` matrix A packed by
  * {@link packPanels} and the row-major `k x n` matrix B; overwrites the `m x n` block of C.
+ * `init` (a bias per row, or null for 0) seeds the accumulators, saving a pass over C.
  */
 export function gemmPacked(
   ap: TensorData,
@@ -60,6 +61,7 @@ export function gemmPacked(
   n: number,
   c: TensorData,
   cOff: number,
+  init: TensorData | null = null,
 ): void {
   const n4 = n - (n % 4);
   let r0 = 0;
@@ -67,13 +69,13 @@ export function gemmPacked(
     const aOff = r0 * k;
     const rowOff = cOff + r0 * n;
     for (let j = 0; j < n4; j += 4) {
-      if (h === 4) nn4x4(ap, aOff, b, n, j, k, c, rowOff);
-      else if (h === 3) nn3x4(ap, aOff, b, n, j, k, c, rowOff);
-      else nn1x4(ap, aOff, b, n, j, k, c, rowOff);
+      if (h === 4) nn4x4(ap, aOff, b, n, j, k, c, rowOff, init, r0);
+      else if (h === 3) nn3x4(ap, aOff, b, n, j, k, c, rowOff, init, r0);
+      else nn1x4(ap, aOff, b, n, j, k, c, rowOff, init, r0);
     }
     for (let j = n4; j < n; j++) {
       for (let r = 0; r < h; r++) {
-        let s = 0;
+        let s = init === null ? 0 : init[r0 + r];
         for (let kk = 0; kk < k; kk++) s += ap[aOff + kk * h + r] * b[kk * n + j];
         c[rowOff + r * n + j] = s;
       }
@@ -91,9 +93,13 @@ function nn4x4(
   k: number,
   c: TensorData,
   o: number,
+  init: TensorData | null,
+  r0: number,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  const i0 = init === null ? 0 : init[r0], i1 = init === null ? 0 : init[r0 + 1];
+  const i2 = init === null ? 0 : init[r0 + 2], i3 = init === null ? 0 : init[r0 + 3];
+  let c00 = i0, c01 = i0, c02 = i0, c03 = i0, c10 = i1, c11 = i1, c12 = i1, c13 = i1;
+  let c20 = i2, c21 = i2, c22 = i2, c23 = i2, c30 = i3, c31 = i3, c32 = i3, c33 = i3;
   for (let kk = 0, bi = j; kk < k; kk++, bi += n, ai += 4) {
     const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
     let v = a[ai];
@@ -124,9 +130,13 @@ function nn3x4(
   k: number,
   c: TensorData,
   o: number,
+  init: TensorData | null,
+  r0: number,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  const i0 = init === null ? 0 : init[r0], i1 = init === null ? 0 : init[r0 + 1];
+  const i2 = init === null ? 0 : init[r0 + 2];
+  let c00 = i0, c01 = i0, c02 = i0, c03 = i0, c10 = i1, c11 = i1, c12 = i1, c13 = i1;
+  let c20 = i2, c21 = i2, c22 = i2, c23 = i2;
   for (let kk = 0, bi = j; kk < k; kk++, bi += n, ai += 3) {
     const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
     let v = a[ai];
@@ -153,8 +163,11 @@ function nn1x4(
   k: number,
   c: TensorData,
   o: number,
+  init: TensorData | null,
+  r0: number,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  const i0 = init === null ? 0 : init[r0];
+  let c00 = i0, c01 = i0, c02 = i0, c03 = i0;
   for (let kk = 0, bi = j; kk < k; kk++, bi += n, ai++) {
     const v = a[ai];
     c00 += v * b[bi], c01 += v * b[bi + 1], c02 += v * b[bi + 2], c03 += v * b[bi + 3];
