@@ -133,3 +133,26 @@ export {
   type Right,
 } from "./src/autograd/gradcheck.ts";
 export * as ref from "./src/autograd/reference.ts";
+
+export { type Conv2dOptions, type Conv2dPadding, type Pair } from "./src/tensor/conv_options.ts";
+export { conv2d, conv2dBackward, type Conv2dGrads, conv2dOutputShape } from "./src/tensor/conv.ts";
+export {
+  convolve2d,
+  convolve2dBackward,
+  correlate2d,
+  correlate2dBackward,
+  type Correlate2dGrads,
+  type Correlate2dMode,
+  rot180,
+  rot180Backward,
+} from "./src/tensor/correlate.ts";
+export {
+  avgPool2d,
+  avgPool2dBackward,
+  maxPool2d,
+  maxPool2dBackward,
+  type MaxPool2dResult,
+  maxPool2dWithArgmax,
+  type Pool2dOptions,
+} from "./src/tensor/pool.ts";
+export { upsample, upsampleBackward } from "./src/tensor/upsample.ts";
