@@ -24,6 +24,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { OptimizerState } from "./optim.ts";
 import { flattenParams, type Params, paramsMismatch, rebuildParams } from "./params.ts";
 import { CheckpointError, decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
+import type { Either, TaskEither } from "./result.ts";
 
 /** The `format` metadata value this module writes and reads. */
 export const CHECKPOINT_FORMAT = "gradproof-checkpoint/1";
@@ -86,7 +87,7 @@ function metaToStrings(meta: CheckpointMeta): Record<string, string> {
 export function parseCheckpointMeta(
   metadata: Readonly<Record<string, string>>,
   file: string,
-): E.Either<CheckpointError, CheckpointMeta> {
+): Either<CheckpointError, CheckpointMeta> {
   const fail = (why: string) => E.left(new CheckpointError(file, null, why));
   if (metadata.format !== CHECKPOINT_FORMAT) {
     return fail(
@@ -161,7 +162,7 @@ export function encodeCheckpoint<P extends Params>(ckpt: Checkpoint<P>): Uint8Ar
 export function peekCheckpointMeta(
   bytes: Uint8Array,
   file: string,
-): E.Either<CheckpointError, CheckpointMeta> {
+): Either<CheckpointError, CheckpointMeta> {
   return pipe(
     decodeSafetensors(bytes, file),
     E.chain((c) => parseCheckpointMeta(c.metadata, file)),
@@ -190,7 +191,7 @@ export function decodeCheckpoint<P extends Params>(
   file: string,
   template: P,
   momentNames?: readonly string[],
-): E.Either<CheckpointError, Checkpoint<P>> {
+): Either<CheckpointError, Checkpoint<P>> {
   return pipe(
     decodeSafetensors(bytes, file),
     E.chain((contents) =>
@@ -208,10 +209,10 @@ function restore<P extends Params>(
   file: string,
   template: P,
   momentNames: readonly string[] | undefined,
-): E.Either<CheckpointError, Checkpoint<P>> {
+): Either<CheckpointError, Checkpoint<P>> {
   const fail = (why: string) => E.left(new CheckpointError(file, null, why));
   const used = new Set<string>();
-  const tree = (prefix: string, what: string): E.Either<CheckpointError, P> => {
+  const tree = (prefix: string, what: string): Either<CheckpointError, P> => {
     const leaves: Tensor[] = [];
     for (const [path, t] of flattenParams(template)) {
       const name = `${prefix}${path}`;
@@ -293,7 +294,7 @@ function dirOf(path: string): string {
 export function writeFileAtomic(
   path: string,
   bytes: Uint8Array,
-): TE.TaskEither<CheckpointError, void> {
+): TaskEither<CheckpointError, void> {
   return TE.tryCatch(
     async () => {
       const tmp = `${path}.tmp-${randomSuffix()}`;
@@ -338,7 +339,7 @@ export function writeFileAtomic(
  * console.log(r._tag); // "Left"
  * ```
  */
-export function readFileBytes(path: string): TE.TaskEither<CheckpointError, Uint8Array> {
+export function readFileBytes(path: string): TaskEither<CheckpointError, Uint8Array> {
   return TE.tryCatch(
     () => Deno.readFile(path),
     (e) => new CheckpointError(path, null, `cannot read the file: ${describeError(e)}`),
@@ -360,7 +361,7 @@ export function readFileBytes(path: string): TE.TaskEither<CheckpointError, Uint
 export function saveCheckpoint<P extends Params>(
   path: string,
   ckpt: Checkpoint<P>,
-): TE.TaskEither<CheckpointError, void> {
+): TaskEither<CheckpointError, void> {
   return pipe(
     TE.fromEither(E.tryCatch(
       () => encodeCheckpoint(ckpt),
@@ -384,7 +385,7 @@ export function loadCheckpoint<P extends Params>(
   path: string,
   template: P,
   momentNames?: readonly string[],
-): TE.TaskEither<CheckpointError, Checkpoint<P>> {
+): TaskEither<CheckpointError, Checkpoint<P>> {
   return pipe(
     readFileBytes(path),
     TE.chainEitherK((bytes) => decodeCheckpoint(bytes, path, template, momentNames)),

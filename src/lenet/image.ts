@@ -31,6 +31,7 @@ import { Tensor } from "../tensor/tensor.ts";
 import { decodePng } from "./png.ts";
 import { decodePnm } from "./pnm.ts";
 import { checkImage, ImageError } from "./raster.ts";
+import type { Either, TaskEither } from "./result.ts";
 
 /**
  * Decodes a PNG or a PGM/PPM file (recognized by its first bytes, not its name) into a grayscale
@@ -46,7 +47,7 @@ import { checkImage, ImageError } from "./raster.ts";
 export function decodeImage(
   bytes: Uint8Array,
   file = "<image>",
-): Promise<E.Either<ImageError, Tensor>> {
+): Promise<Either<ImageError, Tensor>> {
   if (bytes[0] === 0x89 && bytes[1] === 0x50) return decodePng(bytes, file);
   if (bytes[0] === 0x50 && bytes[1] >= 0x31 && bytes[1] <= 0x37) {
     return Promise.resolve(decodePnm(bytes, file));
@@ -72,7 +73,7 @@ export function decodeImage(
  * if (r._tag === "Left") console.error(r.left.message);
  * ```
  */
-export function readImageFile(path: string): TE.TaskEither<ImageError, Tensor> {
+export function readImageFile(path: string): TaskEither<ImageError, Tensor> {
   return pipe(
     TE.tryCatch(
       () => Deno.readFile(path),
@@ -178,7 +179,7 @@ export function preprocessDigit(
   img: Tensor,
   file = "<image>",
   opts: PreprocessOptions = {},
-): E.Either<ImageError, Tensor> {
+): Either<ImageError, Tensor> {
   const [h, w] = checkImage("preprocessDigit", img);
   const size = opts.size ?? 28, box = opts.box ?? 20, threshold = opts.inkThreshold ?? 0.05;
   const fail = (why: string) => E.left(new ImageError(file, null, why));

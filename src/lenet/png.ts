@@ -20,6 +20,7 @@ import { either as E } from "npm:fp-ts@2.16.11";
 import { Tensor } from "../tensor/tensor.ts";
 import { TensorError } from "../tensor/errors.ts";
 import { checkImage, ImageError, MAX_PIXELS, to8bit } from "./raster.ts";
+import type { Either } from "./result.ts";
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
@@ -129,7 +130,7 @@ function unfilter(data: Uint8Array, start: number, rowBytes: number, rows: numbe
 export async function decodePng(
   bytes: Uint8Array,
   file = "<png>",
-): Promise<E.Either<ImageError, Tensor>> {
+): Promise<Either<ImageError, Tensor>> {
   const fail = (offset: number | null, why: string) => E.left(new ImageError(file, offset, why));
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
     return fail(0, "not a PNG file (the 8-byte PNG signature is missing)");
@@ -293,7 +294,7 @@ function toGray(
   palette: Uint8Array | null,
   trns: Uint8Array | null,
   file: string,
-): E.Either<ImageError, Tensor> {
+): Either<ImageError, Tensor> {
   const n = width * height;
   const y = new Float32Array(n), alpha = new Float32Array(n).fill(1);
   const max = 2 ** depth - 1;

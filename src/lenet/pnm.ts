@@ -15,6 +15,7 @@ import { either as E } from "npm:fp-ts@2.16.11";
 import { TensorError } from "../tensor/errors.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { checkImage, ImageError, MAX_PIXELS, to8bit } from "./raster.ts";
+import type { Either } from "./result.ts";
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0b || b === 0x0c;
@@ -31,7 +32,7 @@ function isSpace(b: number): boolean {
  * if (img._tag === "Right") console.log(img.right.data); // Float32Array [0, 1]
  * ```
  */
-export function decodePnm(bytes: Uint8Array, file = "<pnm>"): E.Either<ImageError, Tensor> {
+export function decodePnm(bytes: Uint8Array, file = "<pnm>"): Either<ImageError, Tensor> {
   const fail = (offset: number | null, why: string) => E.left(new ImageError(file, offset, why));
   const magic = String.fromCharCode(bytes[0] ?? 0, bytes[1] ?? 0);
   if (!["P2", "P3", "P5", "P6"].includes(magic)) {

@@ -30,6 +30,7 @@ import { either as E } from "npm:fp-ts@2.16.11";
 import { TensorError } from "../tensor/errors.ts";
 import { type DType, Tensor } from "../tensor/tensor.ts";
 import { invalidUtf8At, type Json, JsonObject, parseJsonStrict } from "./json.ts";
+import type { Either } from "./result.ts";
 
 /**
  * A checkpoint or safetensors file that cannot be read or written. The message starts with the
@@ -115,7 +116,7 @@ function compareCodePoints(a: string, b: string): number {
  * ```ts
  * import { encodeSafetensors, tensor } from "./mod.ts";
  * const bytes = encodeSafetensors([["w", tensor([1, 2])]], { step: "10" });
- * console.log(bytes.length); // 8 + 80 (header, padded to a multiple of 8) + 8 (data)
+ * console.log(bytes.length); // 104: 8 + 88 (JSON header padded to a multiple of 8) + 8 (data)
  * ```
  */
 export function encodeSafetensors(
@@ -214,7 +215,7 @@ function kindOf(v: Json): string {
 export function decodeSafetensors(
   bytes: Uint8Array,
   file = "<bytes>",
-): E.Either<CheckpointError, SafetensorsContents> {
+): Either<CheckpointError, SafetensorsContents> {
   const fail = (offset: number | null, reason: string) =>
     E.left(new CheckpointError(file, offset, reason));
   if (bytes.length < 8) {
@@ -243,7 +244,7 @@ export function decodeSafetensors(
     );
   }
   const headerBytes = bytes.subarray(8, 8 + n);
-  if (n < 2 || headerBytes[0] !== 0x7b) {
+  if (n === 0 || headerBytes[0] !== 0x7b) {
     return fail(
       8,
       `the header must start with '{' (a JSON object), found ${

@@ -18,6 +18,7 @@
 
 import { either as E } from "npm:fp-ts@2.16.11";
 import { TensorError } from "../tensor/errors.ts";
+import type { Either } from "./result.ts";
 
 /** A learning rate as a function of the 0-based optimizer step. */
 export type Schedule = (step: number) => number;
@@ -128,7 +129,7 @@ const SYNTAX = 'use "constant", "step:EPOCHS[:GAMMA]", "cosine[:FLOOR]" or ' +
 
 const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function parseBase(text: string, whole: string): E.Either<string, BaseScheduleSpec> {
+function parseBase(text: string, whole: string): Either<string, BaseScheduleSpec> {
   const bad = (why: string) => E.left(`invalid --schedule "${whole}": ${why}`);
   const parts = text.split(":");
   const num = (s: string) => (NUMBER.test(s) ? Number(s) : NaN);
@@ -178,7 +179,7 @@ function parseBase(text: string, whole: string): E.Either<string, BaseScheduleSp
  * console.log(parseSchedule("step:0:0.5")._tag); // "Left"
  * ```
  */
-export function parseSchedule(text: string): E.Either<string, ScheduleSpec> {
+export function parseSchedule(text: string): Either<string, ScheduleSpec> {
   const spec = text.trim();
   if (!spec.startsWith("warmup")) return parseBase(spec, text);
   const plus = spec.indexOf("+");

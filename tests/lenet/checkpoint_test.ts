@@ -237,3 +237,23 @@ Deno.test("atomic write: a write failing midway (file size limit) leaves the old
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SGD checkpoints carry no moments and no key when the run has none", () => {
+  const params = { w: tensor([1, 2], { dtype: "float64" }) };
+  const meta: CheckpointMeta = { ...META, optimizer: "sgd", key: null, extra: {}, step: 5 };
+  const bytes = encodeCheckpoint({ params, optState: { step: 5, moments: {} }, meta });
+  const back = decodeCheckpoint(bytes, "sgd.safetensors", params, []);
+  assert.ok(back._tag === "Right");
+  assert.deepEqual(back.right.optState, { step: 5, moments: {} });
+  assert.deepEqual(back.right.meta, meta);
+  assert.equal(back.right.params.w.dtype, "float64");
+  assert.throws(
+    () =>
+      encodeCheckpoint({
+        params,
+        optState: { step: 0, moments: {} },
+        meta: { ...meta, extra: { step: "9" } },
+      }),
+    /encodeCheckpoint: extra metadata key "step" is reserved; rename it/,
+  );
+});

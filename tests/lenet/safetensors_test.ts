@@ -168,6 +168,10 @@ Deno.test("rejects malformed files with the file, byte offset and reason", () =>
     `${B} 8: the header must start with '{' (a JSON object), found byte 0x5b`,
   );
   rejects(file("", 0), `${B} 8: the header must start with '{' (a JSON object), found nothing`);
+  rejects(
+    file("{", 0),
+    `${B} 16: the header is not valid JSON: expected a string key, found the end of the text`,
+  );
   const badUtf8 = file('{"__metadata__":{"a":"b"}}', 0);
   badUtf8[8 + 22] = 0xff; // inside the value "b"
   rejects(badUtf8, `${B} 30: the header is not valid UTF-8`);
