@@ -165,6 +165,26 @@ Deno.test("hand-computed filter rows decode to the image, and encodePng writes t
   );
 });
 
+Deno.test("Paeth ties: left before upper-left, above before upper-left", async () => {
+  // Image [[15, 20], [5, 100]]: at (1, 1) a = 5, b = 20, c = 15, p = 10, |p-a| = |p-c| = 5 < 10,
+  // so the predictor is a (5): 100 - 5 = 95. At (0, 1): b = 15 (a = c = 0): 5 - 15 = 246.
+  // Image [[10, 20], [5, 100]]: at (1, 1) a = 5, b = 20, c = 10, p = 15, |p-b| = |p-c| = 5,
+  // so the predictor is b (20): 100 - 20 = 80. At (0, 1): 5 - 10 = 251.
+  const cases: [number[], number[]][] = [
+    [[15, 20, 5, 100], [4, 15, 5, 4, 246, 95]],
+    [[10, 20, 5, 100], [4, 10, 10, 4, 251, 80]],
+  ];
+  for (const [pixels, rows] of cases) {
+    const img = await decoded(await png(2, 2, 8, 0, rows));
+    assert.deepEqual(Array.from(img.data, (v) => Math.round(v * 255)), pixels);
+    const enc = await encodePng(fromData(pixels.map((v) => v / 255), [2, 2]), {
+      filter: 4,
+      compression: "stored",
+    });
+    assert.deepEqual(Array.from(enc.subarray(48, 54)), rows);
+  }
+});
+
 Deno.test("hand-built Adam7 image: 3x3 pixels spread over passes 1, 4, 5, 6 and 7", async () => {
   const p = [[11, 12, 13], [21, 22, 23], [31, 32, 33]]; // p[y][x]
   // pass 1: (0,0); 2 and 3: empty; 4: (2,0); 5: (0,2), (2,2); 6: (1,0), (1,2); 7: row 1
