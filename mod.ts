@@ -122,15 +122,12 @@ export { type AllCloseOptions, assertAllClose } from "./src/tensor/testing.ts";
 export { grad, type GradsOf, valueAndGrad, vjp } from "./src/autograd/engine.ts";
 export type { TensorTree } from "./src/autograd/tree.ts";
 export {
-  type Either,
   gradcheck,
   type GradcheckFailure,
   type GradcheckInput,
   type GradcheckOptions,
   type GradcheckPoint,
   type GradcheckReport,
-  type Left,
-  type Right,
 } from "./src/autograd/gradcheck.ts";
 export * as ref from "./src/autograd/reference.ts";
 
@@ -156,3 +153,90 @@ export {
   type Pool2dOptions,
 } from "./src/tensor/pool.ts";
 export { upsample, upsampleBackward } from "./src/tensor/upsample.ts";
+
+// LeNet-5 training support: parameter trees, initializers, optimizers, schedules, checkpoints
+// (safetensors) and image input for predict.
+export type { Either, Left, Right, TaskEither } from "./src/tensor/result.ts";
+export {
+  assertParamsMatch,
+  countParams,
+  flattenParams,
+  mapParams,
+  type ParamEntry,
+  type Params,
+  paramsMismatch,
+  rebuildParams,
+  zip3Params,
+  zipParams,
+} from "./src/lenet/params.ts";
+export {
+  computeFans,
+  type Fans,
+  glorotNormal,
+  glorotUniform,
+  heNormal,
+  heUniform,
+  type InitDistribution,
+  type Initializer,
+  initializer,
+  type InitOptions,
+  type InitScheme,
+  lecunNormal,
+  lecunUniform,
+  zeroBias,
+} from "./src/lenet/init.ts";
+export {
+  adam,
+  type AdamOptions,
+  createOptimizer,
+  type LearningRate,
+  momentum,
+  type MomentumOptions,
+  type Optimizer,
+  type OptimizerConfig,
+  type OptimizerName,
+  type OptimizerState,
+  sgd,
+  type SgdOptions,
+  type StepResult,
+} from "./src/lenet/optim.ts";
+export {
+  type BaseScheduleSpec,
+  buildSchedule,
+  constantSchedule,
+  cosineSchedule,
+  formatSchedule,
+  parseSchedule,
+  type Schedule,
+  type ScheduleContext,
+  type ScheduleSpec,
+  stepSchedule,
+  warmup,
+} from "./src/lenet/schedule.ts";
+export {
+  CheckpointError,
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsContents,
+} from "./src/lenet/safetensors.ts";
+export {
+  type Checkpoint,
+  type CheckpointMeta,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  parseCheckpointMeta,
+  peekCheckpointMeta,
+  readFileBytes,
+  saveCheckpoint,
+  writeFileAtomic,
+} from "./src/lenet/checkpoint.ts";
+export {
+  decodeImage,
+  preprocessDigit,
+  type PreprocessOptions,
+  readImageFile,
+} from "./src/lenet/image.ts";
+export { decodePng, encodePng, type PngEncodeOptions } from "./src/lenet/png.ts";
+export { decodePnm, encodePgm, type PgmEncodeOptions } from "./src/lenet/pnm.ts";
+export { ImageError } from "./src/lenet/raster.ts";

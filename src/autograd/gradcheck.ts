@@ -22,29 +22,7 @@ import { prngKey, randomNormal, randomPermutation, split } from "../tensor/rando
 import { full, type Shape, Tensor } from "../tensor/tensor.ts";
 import { vjp } from "./engine.ts";
 import { mapTree, treeLeaves } from "./tree.ts";
-
-/** The failure side of an {@link Either} (fp-ts's `Left`, spelled out). */
-export interface Left<E> {
-  /** Discriminant. */
-  readonly _tag: "Left";
-  /** The failure. */
-  readonly left: E;
-}
-
-/** The success side of an {@link Either} (fp-ts's `Right`, spelled out). */
-export interface Right<A> {
-  /** Discriminant. */
-  readonly _tag: "Right";
-  /** The value. */
-  readonly right: A;
-}
-
-/**
- * fp-ts's `Either`, spelled out structurally so the public API names no type private to an npm
- * package: values are made with fp-ts and work with all of its functions (`E.isLeft`,
- * `E.match`, `pipe`).
- */
-export type Either<E, A> = Left<E> | Right<A>;
+import type { Either } from "../tensor/result.ts";
 
 /** Options of {@link gradcheck}; every one has a default. */
 export interface GradcheckOptions {
