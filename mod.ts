@@ -41,3 +41,4 @@ export {
   split,
   type UniformOptions,
 } from "./src/tensor/random.ts";
+export { type KernelPath, kernelPath } from "./src/tensor/kernels/wasm/runtime.ts";
