@@ -3,27 +3,33 @@
  * vectorizations, weight gradient, bias gradient, and the layout helpers they need (zero
  * padding, NCHW -> NHWC).
  *
- * All multiply-add kernels use 12 v128 accumulators: x86-64 V8 gives wasm 15 usable xmm
- * registers, and 12 accumulators + 2 vector operands + 1 broadcast is the largest tile that does
- * not spill (a 3 x 16 tile with 4 weight vectors measured 20 vs 33 GFLOP/s for 6 x 8).
- * The kernel-row taps `kw` are unrolled for KW <= {@link KW_UNROLLED} (variants `_k1` .. `_k7`)
- * so every operand address is a constant offset from one pointer; `_k0` is the generic variant
- * with a runtime kw loop. Inputs are zero-padded beforehand (`conv_pad`) so the inner loops
- * have no bounds tests, and each output row only visits the kernel rows `kh` that land on real
- * (not padding) input rows: the input gradient, a full correlation on a delta padded by
- * KH-1, skips ~30% of its multiply-adds that way.
+ * Register budget: x86-64 V8 gives wasm 15 usable xmm registers, so a tile holds at most 12
+ * v128 accumulators + 2 vector operands + 1 broadcast (a 3-pixel x 16-channel tile with 4
+ * weight vectors spilled: 20 vs 33 GFLOP/s for 6 x 8). The kernel-row taps `kw` are unrolled
+ * for KW <= {@link KW_UNROLLED} (variants `_k1` .. `_k7`) so every operand address is a
+ * constant offset from one pointer; `_k0` is the generic variant with a runtime kw loop.
+ * Inputs are zero-padded beforehand (`conv_pad`) so the inner loops have no bounds tests, and
+ * each output row only visits the kernel rows `kh` that land on real (not padding) input rows:
+ * the input gradient, a full correlation on a delta padded by KH-1, skips ~30% of its
+ * multiply-adds that way.
  *
  * `conv_fwd_c_k*` vectorizes over output channels (groups of G = 8, weights packed
- * `[C][KH][KW][8]`), register tile 6 adjacent output pixels x 2 channel vectors:
+ * `[C][KH][KW][8]`), register tile 4 adjacent output pixels x 2 channel vectors:
  *
  * ```
- * for n, oh, ow0 in steps of 6:            // the last tile overlaps the previous one so all
+ * for n, oh, ow0 in steps of 4:            // the last tile overlaps the previous one so all
  *   acc[p][v] = bias[4v..4v+4]             // tiles are full (writes are idempotent)
  *   for c, kh (real rows only), kw:
  *     w0, w1 = W[c][kh][kw][0..8]
- *     for p < 6: s = splat(Xpad[n][c][oh+kh][ow0+p+kw]); acc[p][v] += s * w_v
+ *     for p < 4: s = splat(Xpad[n][c][oh+kh][ow0+p+kw]); acc[p][v] += s * w_v
  *   Y[n][o0+4v+lane][oh][ow0+p] = relu?(acc[p][v][lane])   // lanes scatter to channel planes
  * ```
+ *
+ * Why 4 pixels and not 6 (which has the GEMM's better loads-per-FMA ratio): with kw unrolled,
+ * tap (p, kw) reads the same input as tap (p+1, kw-1). TurboFan merges those identical loads
+ * and keeps the broadcasts live across taps, which with 12 accumulators spills: measured 44
+ * GFLOP/s for 4 x 8 vs 25 for 6 x 8 on LeNet's conv2 (per-pixel pointers that defeat the
+ * merging give 6 x 8 42: no gain, more code).
  *
  * `conv_fwd_w_k*` vectorizes over output width for layers with few output channels (LeNet's
  * first layer has 6: channel vectors would waste 25% of their lanes): tile 6 channels x 8
@@ -57,14 +63,17 @@
  */
 
 import type { FuncBuilder, I32, ModuleBuilder, V128 } from "./emit.ts";
+import { emitConvLayout } from "./conv_layout_wasm.ts";
 import { type Flavor, maddInto } from "./simd.ts";
 
 /** Kernel widths with unrolled variants (`_k1`..`_k7`); wider kernels use `_k0`. */
 export const KW_UNROLLED = 7;
 /** Widest kernel rows the weight gradient unrolls (KW accumulator pairs must fit). */
 export const KW_UNROLLED_WGRAD = 6;
-/** Output pixels per tile of `conv_fwd_c` (and taps per tile of the generic weight gradient). */
-export const TILE_PIXELS = 6;
+/** Output pixels per tile of `conv_fwd_c` (see the module comment for why not 6). */
+export const TILE_PIXELS = 4;
+/** Taps per tile of the generic weight gradient (12 accumulators). */
+export const TILE_TAPS = 6;
 /** Output pixels per tile of `conv_fwd_w` (two vectors). */
 export const TILE_WIDTH = 8;
 /** Output channels per tile of `conv_fwd_w`. */
@@ -134,7 +143,6 @@ function emitConvForward(mod: ModuleBuilder, flavor: Flavor, kind: "c" | "w", kw
     const [n, oh, ow0, ow, c, kh, kw, xn, yn, xc, wc, xr, wp, xk, wk, q] = locals(f, "i32", 16);
     const [khLo, khHi, planeX, planeY, rowX, rowW, chanW] = locals(f, "i32", 7);
     const ptrs = { xr, wp, xk, wk, kw };
-    const xi = locals(f, "i32", TILE_PIXELS); // per-pixel row pointers (see the module comment)
     const rows = kind === "c" ? TILE_PIXELS : TILE_CHANNELS; // accumulator rows
     const acc: V128[][] = Array.from({ length: rows }, () => locals(f, "v128", 2));
     const [op0, op1, s] = locals(f, "v128", 3);
@@ -164,17 +172,12 @@ function emitConvForward(mod: ModuleBuilder, flavor: Flavor, kind: "c" | "w", kw
       f.for(c, 0, C, 1, () => {
         f.localGet(xc).localSet(xr).localGet(wc).localSet(wp);
         f.for(kh, khLo, khHi, 1, () => {
-          if (kind === "c" && kwc > 0) {
-            for (let i = 1; i < p; i++) f.localGet(xr).i32Const(4 * i).i32Add().localSet(xi[i]);
-          }
           rowTaps(f, kwc, KW, ptrs, 32, (xp, wq, xOff, wOff) => {
             if (kind === "c") {
               f.localGet(wq).v128Load(wOff).localSet(op0);
               f.localGet(wq).v128Load(wOff + 16).localSet(op1);
               for (let i = 0; i < p; i++) {
-                if (kwc > 0 && i > 0) f.localGet(xi[i]).v128Load32Splat(xOff);
-                else f.localGet(xp).v128Load32Splat(xOff + 4 * i);
-                f.localSet(s);
+                f.localGet(xp).v128Load32Splat(xOff + 4 * i).localSet(s);
                 mul(i, 0), mul(i, 1);
               }
             } else {
@@ -315,7 +318,7 @@ function emitConvWeightGrad(mod: ModuleBuilder, flavor: Flavor, kwc: number): vo
  * runtime offset into the padded input; it does not skip padding rows.
  */
 function emitConvWeightGradGeneric(mod: ModuleBuilder, flavor: Flavor): void {
-  const T = TILE_PIXELS;
+  const T = TILE_TAPS;
   mod.func("conv_wgrad_k0", Array(16).fill("i32"), [], (f) => {
     const [x, dyT, dw, N, C, Hp, Wp, KH, KW, OH, OW, oCount, dyStride, dwRow] = params(f, 14);
     const [t0, t, j, taps, kk, n, oh, ow, xn, xq, dyp, planeX, q] = locals(f, "i32", 13);
@@ -375,99 +378,6 @@ function emitConvWeightGradGeneric(mod: ModuleBuilder, flavor: Flavor): void {
   });
 }
 
-/**
- * `conv_bias_grad(dy, db, N, O, HW)`: `db[o] = sum_{n, pixel} dY[n][o][pixel]`, four partial
- * sums per vector lane, then the lanes.
- */
-function emitBiasGrad(mod: ModuleBuilder): void {
-  mod.func("conv_bias_grad", Array(5).fill("i32"), [], (f) => {
-    const [dy, db, N, O, HW] = params(f, 5);
-    const [o, n, i, p, hw4] = Array.from({ length: 5 }, () => f.local("i32"));
-    const acc = f.local("v128"), tail = f.local("f32");
-    f.localGet(HW).i32Const(-4).i32And().localSet(hw4);
-    f.for(o, 0, O, 1, () => {
-      f.v128ConstI32([0, 0, 0, 0]).localSet(acc);
-      f.f32Const(0).localSet(tail);
-      f.for(n, 0, N, 1, () => {
-        f.localGet(dy).localGet(n).localGet(O).i32Mul().localGet(o).i32Add().localGet(HW).i32Mul()
-          .i32Const(4).i32Mul().i32Add().localSet(p);
-        f.for(i, 0, hw4, 4, () => {
-          f.localGet(p).v128Load().localGet(acc).f32x4Add().localSet(acc);
-          f.inc(p, 16);
-        });
-        f.for(i, hw4, HW, 1, () => {
-          f.localGet(p).f32Load().localGet(tail).f32Add().localSet(tail);
-          f.inc(p, 4);
-        });
-      });
-      f.localGet(db).localGet(o).i32Const(4).i32Mul().i32Add();
-      f.localGet(acc).f32x4ExtractLane(0).localGet(acc).f32x4ExtractLane(1).f32Add();
-      f.localGet(acc).f32x4ExtractLane(2).localGet(acc).f32x4ExtractLane(3).f32Add().f32Add();
-      f.localGet(tail).f32Add().f32Store();
-    });
-  });
-}
-
-/**
- * `conv_pad(src, dst, planes, H, W, top, left, Hp, Wp)`: `dst[pl][i][j] = src[pl][i-top][j-left]`
- * where that exists, else 0. `top`/`left` may be negative (cropping), which the input gradient
- * needs when the forward padding exceeds the kernel size minus one.
- */
-function emitPad(mod: ModuleBuilder): void {
-  mod.func("conv_pad", Array(9).fill("i32"), [], (f) => {
-    const [src, dst, planes, H, W, top, left, Hp, Wp] = params(f, 9);
-    const [pl, i, si, j0, j1, d, sp] = Array.from({ length: 7 }, () => f.local("i32"));
-    // Whole output zeroed once, then the rows that have a source copied in.
-    f.localGet(dst).i32Const(0).localGet(planes).localGet(Hp).i32Mul().localGet(Wp).i32Mul()
-      .i32Const(4).i32Mul().memoryFill();
-    // Columns j0..j1 of a dst row come from src columns j0-left..j1-left.
-    f.localGet(left).i32Const(0).localGet(left).i32Const(0).i32GtS().select().localSet(j0);
-    f.localGet(W).localGet(left).i32Add().localTee(j1).localGet(Wp).localGet(j1).localGet(Wp)
-      .i32LtS().select().localSet(j1);
-    f.localGet(j1).localGet(j0).i32GtS().if(() => {
-      f.for(pl, 0, planes, 1, () => {
-        f.for(i, 0, Hp, 1, () => {
-          f.localGet(i).localGet(top).i32Sub().localTee(si).i32Const(0).i32GeS()
-            .localGet(si).localGet(H).i32LtS().i32And().if(() => {
-              f.localGet(dst).localGet(pl).localGet(Hp).i32Mul().localGet(i).i32Add().localGet(Wp)
-                .i32Mul().localGet(j0).i32Add().i32Const(4).i32Mul().i32Add().localSet(d);
-              f.localGet(src).localGet(pl).localGet(H).i32Mul().localGet(si).i32Add().localGet(W)
-                .i32Mul().localGet(j0).localGet(left).i32Sub().i32Add().i32Const(4).i32Mul()
-                .i32Add().localSet(sp);
-              f.localGet(d).localGet(sp).localGet(j1).localGet(j0).i32Sub().i32Const(4).i32Mul()
-                .memoryCopy();
-            });
-        });
-      });
-    });
-  });
-}
-
-/**
- * `conv_nhwc(src, dst, N, C, HW, Cpad)`: `dst[n][pixel][c] = src[n][c][pixel]`, channels
- * C..Cpad zero. Scalar: it moves N*C*HW floats once per weight gradient, ~1% of its work.
- */
-function emitNhwc(mod: ModuleBuilder): void {
-  mod.func("conv_nhwc", Array(6).fill("i32"), [], (f) => {
-    const [src, dst, N, C, HW, Cpad] = params(f, 6);
-    const [n, c, i, sp, dp, cstride] = Array.from({ length: 6 }, () => f.local("i32"));
-    f.localGet(Cpad).i32Const(4).i32Mul().localSet(cstride);
-    f.localGet(dst).i32Const(0).localGet(N).localGet(HW).i32Mul().localGet(cstride).i32Mul()
-      .memoryFill();
-    f.localGet(src).localSet(sp);
-    f.for(n, 0, N, 1, () => {
-      f.for(c, 0, C, 1, () => {
-        f.localGet(dst).localGet(n).localGet(HW).i32Mul().localGet(cstride).i32Mul().i32Add()
-          .localGet(c).i32Const(4).i32Mul().i32Add().localSet(dp);
-        f.for(i, 0, HW, 1, () => {
-          f.localGet(dp).localGet(sp).f32Load().f32Store();
-          f.inc(sp, 4).inc(dp, cstride);
-        });
-      });
-    });
-  });
-}
-
 /** Emits every convolution kernel of a flavour. */
 export function emitConv(mod: ModuleBuilder, flavor: Flavor): void {
   for (let kwc = 0; kwc <= KW_UNROLLED; kwc++) {
@@ -476,7 +386,5 @@ export function emitConv(mod: ModuleBuilder, flavor: Flavor): void {
   }
   emitConvWeightGradGeneric(mod, flavor);
   for (let kwc = 1; kwc <= KW_UNROLLED_WGRAD; kwc++) emitConvWeightGrad(mod, flavor, kwc);
-  emitBiasGrad(mod);
-  emitPad(mod);
-  emitNhwc(mod);
+  emitConvLayout(mod);
 }

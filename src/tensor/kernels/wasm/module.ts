@@ -12,10 +12,16 @@ import type { Flavor } from "./simd.ts";
 
 /**
  * The module's bytes: GEMM, convolution, pooling and ReLU kernels, exported by name, with
- * memory imported as `env.memory` (shared when `shared`, which then needs a maximum size).
+ * memory imported as `env.memory`; a shared memory of at most `sharedMaxPages` pages when that
+ * is not 0 (the import must declare the memory's maximum).
  */
-export function buildModule(flavor: Flavor, shared = false): Uint8Array<ArrayBuffer> {
-  const mod = new ModuleBuilder({ minPages: 1, maxPages: shared ? 65536 : undefined, shared });
+export function buildModule(flavor: Flavor, sharedMaxPages = 0): Uint8Array<ArrayBuffer> {
+  const shared = sharedMaxPages > 0;
+  const mod = new ModuleBuilder({
+    minPages: 1,
+    maxPages: shared ? sharedMaxPages : undefined,
+    shared,
+  });
   emitGemm(mod, flavor);
   emitConv(mod, flavor);
   emitPool(mod, flavor);

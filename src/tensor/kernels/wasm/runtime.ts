@@ -16,9 +16,15 @@
  * already granted, so importing never prompts) or with {@link setKernelPath}.
  *
  * Memory: each wasm path owns one `WebAssembly.Memory` and a bump arena in it
- * ({@link WasmKernels.reset}/{@link WasmKernels.alloc}). The Float32Array entry points reset
- * the arena, copy their operands in, run, and copy results out; the arena grows the memory when
- * a call needs more (growing detaches old views, so views are re-derived after every alloc).
+ * ({@link WasmKernels.reset}/{@link WasmKernels.alloc}, {@link WasmKernels.mark}/
+ * {@link WasmKernels.release} for scoped scratch). The Float32Array entry points reset the
+ * arena, copy their operands in, run, and copy results out; the arena grows the memory when a
+ * call needs more. Growing a plain memory detaches every view of it, so views are re-derived
+ * after each alloc and no JavaScript object may keep one. A shared memory
+ * (`new WasmKernels(flavor, { shared: true })`, a SharedArrayBuffer) never detaches its views
+ * on growth (they just do not see the new pages), and workers can map the same memory: that is
+ * what a multi-worker design, or tensors whose data lives in wasm memory across a training
+ * step, would build on.
  *
  * @module
  */
@@ -133,6 +139,9 @@ export function setKernelPath(path: KernelPath | "auto"): void {
 // deno-lint-ignore no-explicit-any
 export type KernelExports = Record<string, (...args: any[]) => void>;
 
+/** Maximum size of a shared memory, in 64 KiB pages (1 GiB). */
+const MAX_SHARED_PAGES = 16384;
+
 /** Alignment of arena blocks (a cache line), and the slack kept after each block. */
 const ALIGN = 64;
 const SLACK = 64;
@@ -151,9 +160,16 @@ export class WasmKernels {
   #f32: Float32Array<ArrayBufferLike>;
   #i32: Int32Array<ArrayBufferLike>;
 
-  constructor(readonly flavor: Flavor) {
-    this.memory = new WebAssembly.Memory({ initial: 16 });
-    const module = new WebAssembly.Module(buildModule(flavor));
+  /**
+   * Compiles the flavour's kernels over a fresh memory (1 MiB to start); `shared` makes it a
+   * shared memory of at most 1 GiB.
+   */
+  constructor(readonly flavor: Flavor, options: { shared?: boolean } = {}) {
+    const shared = options.shared ?? false;
+    this.memory = shared
+      ? new WebAssembly.Memory({ initial: 16, maximum: MAX_SHARED_PAGES, shared: true })
+      : new WebAssembly.Memory({ initial: 16 });
+    const module = new WebAssembly.Module(buildModule(flavor, shared ? MAX_SHARED_PAGES : 0));
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.fn = instance.exports as KernelExports;
     this.#f32 = new Float32Array(this.memory.buffer);
