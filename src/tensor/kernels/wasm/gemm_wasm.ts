@@ -14,10 +14,12 @@
  *         micro-kernel: acc[MR][NR/4] += splat(A[i][p]) * B[p][j..j+4]
  * ```
  *
- * The micro-kernel keeps an MR x NR tile of C in MR * NR/4 v128 accumulators. x86-64 V8 gives
- * wasm 16 xmm registers, one of them a scratch register, so 6 x 8 (12 accumulators + 2 B
- * vectors + 1 broadcast A value) is the largest tile that does not spill; per k it issues
- * 2 vector loads of B, 6 broadcast loads of A and 12 multiply-adds.
+ * The micro-kernel keeps an MR x NR = 5 x 8 tile of C in 10 v128 accumulators; per k it issues
+ * 2 vector loads of B, 5 broadcast loads of A and 10 multiply-adds. x86-64 V8 gives wasm 15
+ * usable xmm registers: 6 x 8 (12 accumulators + 2 B vectors + 1 broadcast) fits exactly with
+ * the fused multiply-add, but the mul+add flavour needs one more register for each product
+ * and spills (25 vs 38 GFLOP/s on 512^3); 5 x 8 measured as fast or faster in both flavours
+ * (relaxed: 50 vs 47 GFLOP/s on 512^3), so both use it.
  *
  * A is never packed: each A element is broadcast with `v128.load32_splat` straight from the
  * caller's layout. For a row-major A the MR row pointers walk along k (unrolled by 4 with
@@ -41,13 +43,13 @@ import type { F32, FuncBuilder, I32, ModuleBuilder, V128 } from "./emit.ts";
 import { type Flavor, maddInto } from "./simd.ts";
 
 /** Register tile rows. */
-export const MR = 6;
+export const MR = 5;
 /** Register tile columns (two v128 vectors). */
 export const NR = 8;
-/** Depth of a K block: 256 keeps a 6 x 256 sliver of A (6 KB) and an NR panel (8 KB) in L1. */
+/** Depth of a K block: 256 keeps a 5 x 256 sliver of A (5 KB) and an NR panel (8 KB) in L1. */
 export const KC = 256;
-/** Rows of an A block: 192 x 256 floats = 192 KB, well inside Zen 4's 1 MB L2. */
-export const MC = 192;
+/** Rows of an A block (a multiple of MR): 190 x 256 floats = 190 KB, well inside a 1 MB L2. */
+export const MC = 190;
 /** Row-major B with at most this many columns is read in place instead of packed. */
 export const NARROW_N = 64;
 

@@ -183,6 +183,10 @@ export abstract class Instructions {
   i32GeS(): this {
     return this.op(0x4e);
   }
+  /** `i32.ge_u`. */
+  i32GeU(): this {
+    return this.op(0x4f);
+  }
   /** `i32.add`. */
   i32Add(): this {
     return this.op(0x6a);

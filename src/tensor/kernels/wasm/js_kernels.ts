@@ -170,6 +170,7 @@ export function maxPool2x2ForwardJs(
 /**
  * Max-pool backward: `dx = 0; dx[argmax[i]] += dy[i]`. With `reluOut` (the pooled values of a
  * ReLU's output) the ReLU backward is fused: only positions with `reluOut[i] > 0` route.
+ * Throws if an arg-max index is outside dx (after routing the others).
  */
 export function maxPool2x2BackwardJs(
   dy: TensorData,
@@ -178,8 +179,14 @@ export function maxPool2x2BackwardJs(
   reluOut: TensorData | null = null,
 ): void {
   dx.fill(0);
+  let bad = 0;
   for (let i = 0; i < dy.length; i++) {
-    if (reluOut === null || reluOut[i] > 0) dx[argmax[i]] += dy[i];
+    const k = argmax[i];
+    if (!(k >= 0 && k < dx.length)) bad++;
+    else if (reluOut === null || reluOut[i] > 0) dx[k] += dy[i];
+  }
+  if (bad > 0) {
+    throw new RangeError(`maxPool2x2Backward: ${bad} argmax indices outside dx of ${dx.length}`);
   }
 }
 

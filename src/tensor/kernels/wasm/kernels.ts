@@ -103,8 +103,15 @@ function checkSame(op: string, ...arrays: { length: number }[]): void {
   }
 }
 
-const f32 = (...arrays: (TensorData | null | undefined)[]): boolean =>
-  arrays.every((a) => a == null || a instanceof Float32Array);
+/** The arrays' types with float64 removed (what `asF32` proves). */
+type Float32Only<T> = { [K in keyof T]: Exclude<T[K], Float64Array> };
+
+/** The arrays, typed as float32, if every one is float32 (or absent); else null. */
+function asF32<T extends (TensorData | null | undefined)[]>(...arrays: T): Float32Only<T> | null {
+  return arrays.every((a) => a == null || a instanceof Float32Array)
+    ? arrays as Float32Only<T>
+    : null;
+}
 
 /** The plain-TypeScript kernels. */
 const jsKernels: Kernels = {
@@ -123,75 +130,58 @@ const jsKernels: Kernels = {
   reluBackward: js.reluBackwardJs,
 };
 
-/** The wasm kernels of a flavour; float64 operands go to the plain kernels. */
+/** The wasm kernels of a flavour; anything with a float64 operand goes to the plain kernels. */
 function wasmPath(path: KernelPath, flavor: Flavor): Kernels {
   const K = () => wasmKernels(flavor);
+  const plain = jsKernels;
   return {
     path,
-    sgemm: (a, b, c, g) =>
-      f32(a, b, c)
-        ? w.sgemmWasm(K(), a as Float32Array, b as Float32Array, c as Float32Array, g)
-        : gemm(a, b, c, g),
-    conv2dForward: (x, weight, bias, y, d, o) =>
-      f32(x, weight, bias, y)
-        ? w.conv2dForwardWasm(
-          K(),
-          x as Float32Array,
-          weight as Float32Array,
-          bias as Float32Array | null,
-          y as Float32Array,
-          d,
-          o?.relu,
-        )
-        : jsKernels.conv2dForward(x, weight, bias, y, d, o),
-    conv2dBackwardInput: (dy, weight, dx, d) =>
-      f32(dy, weight, dx)
-        ? w.conv2dBackwardInputWasm(
-          K(),
-          dy as Float32Array,
-          weight as Float32Array,
-          dx as Float32Array,
-          d,
-        )
-        : jsKernels.conv2dBackwardInput(dy, weight, dx, d),
-    conv2dBackwardFilter: (x, dy, dw, d) =>
-      f32(x, dy, dw)
-        ? w.conv2dBackwardFilterWasm(
-          K(),
-          x as Float32Array,
-          dy as Float32Array,
-          dw as Float32Array,
-          d,
-        )
-        : jsKernels.conv2dBackwardFilter(x, dy, dw, d),
-    conv2dBackwardBias: (dy, db, d) => {
-      const { oh, ow } = convOutSize(d);
-      if (f32(dy, db)) {
-        w.conv2dBackwardBiasWasm(K(), dy as Float32Array, db as Float32Array, d.n, d.o, oh * ow);
-      } else jsKernels.conv2dBackwardBias(dy, db, d);
+    sgemm: (a, b, c, g) => {
+      const v = asF32(a, b, c);
+      if (v) w.sgemmWasm(K(), ...v, g);
+      else plain.sgemm(a, b, c, g);
     },
-    maxPool2x2Forward: (x, y, argmax, d) =>
-      f32(x, y)
-        ? w.maxPool2x2ForwardWasm(K(), x as Float32Array, y as Float32Array, argmax, d)
-        : jsKernels.maxPool2x2Forward(x, y, argmax, d),
-    maxPool2x2Backward: (dy, argmax, dx, reluOut) =>
-      f32(dy, dx, reluOut)
-        ? w.maxPool2x2BackwardWasm(
-          K(),
-          dy as Float32Array,
-          argmax,
-          dx as Float32Array,
-          (reluOut ?? null) as Float32Array | null,
-        )
-        : jsKernels.maxPool2x2Backward(dy, argmax, dx, reluOut),
-    reluForward: (x, y) =>
-      f32(x, y)
-        ? w.reluForwardWasm(K(), x as Float32Array, y as Float32Array)
-        : jsKernels.reluForward(x, y),
-    reluBackward: (x, dy, dx) =>
-      f32(x, dy, dx)
-        ? w.reluBackwardWasm(K(), x as Float32Array, dy as Float32Array, dx as Float32Array)
-        : jsKernels.reluBackward(x, dy, dx),
+    conv2dForward: (x, weight, bias, y, d, o) => {
+      const v = asF32(x, weight, bias, y);
+      if (v) w.conv2dForwardWasm(K(), ...v, d, o?.relu);
+      else plain.conv2dForward(x, weight, bias, y, d, o);
+    },
+    conv2dBackwardInput: (dy, weight, dx, d) => {
+      const v = asF32(dy, weight, dx);
+      if (v) w.conv2dBackwardInputWasm(K(), ...v, d);
+      else plain.conv2dBackwardInput(dy, weight, dx, d);
+    },
+    conv2dBackwardFilter: (x, dy, dw, d) => {
+      const v = asF32(x, dy, dw);
+      if (v) w.conv2dBackwardFilterWasm(K(), ...v, d);
+      else plain.conv2dBackwardFilter(x, dy, dw, d);
+    },
+    conv2dBackwardBias: (dy, db, d) => {
+      const v = asF32(dy, db);
+      const { oh, ow } = convOutSize(d);
+      if (v) w.conv2dBackwardBiasWasm(K(), ...v, d.n, d.o, oh * ow);
+      else plain.conv2dBackwardBias(dy, db, d);
+    },
+    maxPool2x2Forward: (x, y, argmax, d) => {
+      const v = asF32(x, y);
+      if (v) w.maxPool2x2ForwardWasm(K(), ...v, argmax, d);
+      else plain.maxPool2x2Forward(x, y, argmax, d);
+    },
+    maxPool2x2Backward: (dy, argmax, dx, reluOut = null) => {
+      const v = asF32(dy, dx, reluOut);
+      if (v) w.maxPool2x2BackwardWasm(K(), v[0], argmax, v[1], v[2]);
+      else plain.maxPool2x2Backward(dy, argmax, dx, reluOut);
+    },
+    reluForward: (x, y) => {
+      const v = asF32(x, y);
+      if (v) w.reluForwardWasm(K(), ...v);
+      else plain.reluForward(x, y);
+    },
+    reluBackward: (x, dy, dx) => {
+      const v = asF32(x, dy, dx);
+      if (v) w.reluBackwardWasm(K(), ...v);
+      else plain.reluBackward(x, dy, dx);
+    },
   };
 }
 
@@ -227,11 +217,6 @@ function checked(k: Kernels): Kernels {
     },
     maxPool2x2Backward: (dy, argmax, dx, reluOut) => {
       checkSame("maxPool2x2Backward", dy, argmax, ...(reluOut ? [reluOut] : []));
-      for (const i of argmax) {
-        if (!(i >= 0 && i < dx.length)) {
-          throw new RangeError(`maxPool2x2Backward: argmax ${i} outside dx of ${dx.length}`);
-        }
-      }
       k.maxPool2x2Backward(dy, argmax, dx, reluOut);
     },
     reluForward: (x, y) => (checkSame("reluForward", x, y), k.reluForward(x, y)),

@@ -106,26 +106,30 @@ function emitMaxPoolForward(mod: ModuleBuilder): void {
 }
 
 /**
- * `maxpool2_bwd(dy, arg, dx, count, dxLen, y)`: `dx = 0; dx[arg[i]] += dy[i]`. With `y != 0`
- * (the pooled values of a ReLU output) the ReLU backward is fused in: only `y[i] > 0` routes.
+ * `maxpool2_bwd(dy, arg, dx, count, dxLen, y) -> bad`: `dx = 0; dx[arg[i]] += dy[i]`. With
+ * `y != 0` (the pooled values of a ReLU output) the ReLU backward is fused in: only `y[i] > 0`
+ * routes. Indices outside `[0, dxLen)` are skipped and counted; the count is returned.
  */
 function emitMaxPoolBackward(mod: ModuleBuilder): void {
-  mod.func("maxpool2_bwd", Array(6).fill("i32"), [], (f) => {
+  mod.func("maxpool2_bwd", Array(6).fill("i32"), ["i32"], (f) => {
     const [dy, arg, dx, count, dxLen, y] = params(f, 6);
-    const [i, d] = [f.local("i32"), f.local("i32")];
+    const [i, k, d, bad] = [f.local("i32"), f.local("i32"), f.local("i32"), f.local("i32")];
     f.localGet(dx).i32Const(0).localGet(dxLen).i32Const(4).i32Mul().memoryFill();
     f.for(i, 0, count, 1, () => {
       const route = () => {
-        f.localGet(dx).localGet(arg).localGet(i).i32Const(4).i32Mul().i32Add().i32Load()
-          .i32Const(4).i32Mul().i32Add().localTee(d);
+        f.localGet(dx).localGet(k).i32Const(4).i32Mul().i32Add().localTee(d);
         f.localGet(d).f32Load();
         f.localGet(dy).localGet(i).i32Const(4).i32Mul().i32Add().f32Load().f32Add().f32Store();
       };
-      f.localGet(y).i32Eqz().if(route, () => {
-        f.localGet(y).localGet(i).i32Const(4).i32Mul().i32Add().f32Load().f32Const(0).f32Gt();
-        f.if(route);
+      f.localGet(arg).localGet(i).i32Const(4).i32Mul().i32Add().i32Load().localTee(k);
+      f.localGet(dxLen).i32GeU().if(() => void f.inc(bad, 1), () => {
+        f.localGet(y).i32Eqz().if(route, () => {
+          f.localGet(y).localGet(i).i32Const(4).i32Mul().i32Add().f32Load().f32Const(0).f32Gt();
+          f.if(route);
+        });
       });
     });
+    f.localGet(bad);
   });
 }
 

@@ -136,8 +136,7 @@ export function setKernelPath(path: KernelPath | "auto"): void {
 }
 
 /** The exports of a kernel module: its functions, called with byte pointers. */
-// deno-lint-ignore no-explicit-any
-export type KernelExports = Record<string, (...args: any[]) => void>;
+export type KernelExports = Record<string, (...args: number[]) => number | undefined>;
 
 /** Maximum size of a shared memory, in 64 KiB pages (1 GiB). */
 const MAX_SHARED_PAGES = 16384;

@@ -322,7 +322,8 @@ export function maxPool2x2ForwardPtr(
 
 /**
  * `dX = 0; dX[arg[i]] += dY[i]` for `count` deltas; with `pReluOut` (pointer to the pooled
- * values of a ReLU output, or 0) only `reluOut[i] > 0` routes (fused ReLU backward).
+ * values of a ReLU output, or 0) only `reluOut[i] > 0` routes (fused ReLU backward). Throws
+ * if an arg-max index is outside dX (after routing the others).
  */
 export function maxPool2x2BackwardPtr(
   K: WasmKernels,
@@ -333,7 +334,10 @@ export function maxPool2x2BackwardPtr(
   dxLength: number,
   pReluOut = 0,
 ): void {
-  K.fn.maxpool2_bwd(pdy, parg, pdx, count, dxLength, pReluOut);
+  const bad = K.fn.maxpool2_bwd(pdy, parg, pdx, count, dxLength, pReluOut) as number;
+  if (bad > 0) {
+    throw new RangeError(`maxPool2x2Backward: ${bad} argmax indices outside dx of ${dxLength}`);
+  }
 }
 
 /** `Y = X < 0 ? 0 : X` for `len` floats (py may equal px). */

@@ -77,10 +77,11 @@ Deno.test("maxPool2x2 backward routes each delta to its arg-max; fused ReLU mask
     assert.deepEqual(Array.from(dx), Array.from(Float32Array.from(want)), path);
     k.maxPool2x2Backward(dy, Int32Array.from(arg), dx, Float32Array.from(y));
     assert.deepEqual(Array.from(dx), Array.from(Float32Array.from(wantRelu)), `${path} relu`);
-    assert.throws(
-      () => k.maxPool2x2Backward(dy, new Int32Array(y.length).fill(x.length), dx),
-      /outside dx/,
-    );
+    for (const badIndex of [x.length, -1]) {
+      const bad = Int32Array.from(arg);
+      bad[3] = badIndex;
+      assert.throws(() => k.maxPool2x2Backward(dy, bad, dx), /1 argmax indices outside dx/, path);
+    }
   }
 });
 
