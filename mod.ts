@@ -240,3 +240,5 @@ export {
 export { decodePng, encodePng, type PngEncodeOptions } from "./src/lenet/png.ts";
 export { decodePnm, encodePgm, type PgmEncodeOptions } from "./src/lenet/pnm.ts";
 export { ImageError } from "./src/lenet/raster.ts";
+
+export { type KernelPath, kernelPath } from "./src/tensor/kernels/wasm/runtime.ts";
