@@ -255,7 +255,6 @@ export type {
   OptionError,
   UnavailableError,
 } from "./src/lenet/data_error.ts";
-export type { TaskEither } from "./src/lenet/result.ts";
 export {
   encodeIdx,
   type IdxArray,
