@@ -306,3 +306,31 @@ export {
   renderLine,
 } from "./src/cli/progress.ts";
 export { downloadReporter } from "./src/cli/data.ts";
+
+// The networks of the derivations (issue 6): LeCun 1998's trainable subsampling, partially
+// connected convolution, RBF output units and loss; the notes' learned combinations of maps.
+export { subsample2d, subsample2dBackward, type Subsample2dGrads } from "./src/tensor/subsample.ts";
+export {
+  connectedConv2d,
+  connectedConv2dBackward,
+  type ConnectedConv2dGrads,
+  type ConnectionTable,
+  LECUN_C3_TABLE,
+} from "./src/tensor/connected_conv.ts";
+export {
+  rbf,
+  rbfBackward,
+  type RbfGrads,
+  rbfLoss,
+  rbfLossBackward,
+  type RbfLossOptions,
+} from "./src/tensor/rbf.ts";
+export {
+  combinationEntropy,
+  combinationEntropyBackward,
+  combinationPenalty,
+  combinationPenaltyBackward,
+  combineConv2d,
+  combineConv2dBackward,
+  type CombineConv2dGrads,
+} from "./src/tensor/combine_conv.ts";
