@@ -334,3 +334,35 @@ export {
   combineConv2dBackward,
   type CombineConv2dGrads,
 } from "./src/tensor/combine_conv.ts";
+export {
+  formatLayerCounts,
+  type LayerCount,
+  lecun1998Counts,
+  lecun1998Criterion,
+  lecun1998Features,
+  lecun1998Forward,
+  type Lecun1998Head,
+  lecun1998Init,
+  type Lecun1998Params,
+  LECUN_CODES,
+  LECUN_RBF_J,
+  lecunInput,
+  type Subsampling,
+  type WeightBias,
+} from "./src/lenet/lecun1998.ts";
+export {
+  notesSigmoidCriterion,
+  notesSigmoidForward,
+  notesSigmoidInit,
+  type NotesSigmoidParams,
+  unitPixels,
+} from "./src/lenet/notes_sigmoid.ts";
+export {
+  type CombinationPenaltyKind,
+  combinationRegularizer,
+  formatCombinationTable,
+  learnedCombinationsForward,
+  learnedCombinationsInit,
+  type LearnedCombinationsParams,
+  learnedTable,
+} from "./src/lenet/learned_combinations.ts";
