@@ -3,10 +3,12 @@ import fc from "npm:fast-check@4.3.0";
 import {
   avgPool2d,
   avgPool2dBackward,
+  grad,
   maxPool2d,
   maxPool2dBackward,
   maxPool2dWithArgmax,
   type Pool2dOptions,
+  sum,
   type Tensor,
   tensor,
   TensorError,
@@ -185,4 +187,13 @@ Deno.test("pools validate their input, options and backward arguments", () => {
     () => avgPool2dBackward(tensor([[1]]), [4, 4], { kernel: 2 }),
     /delta \[1, 1\] must have the forward output's shape \[2, 2\]/,
   );
+});
+
+Deno.test("maxPool2dWithArgmax's output is differentiable (regression: it was a constant)", () => {
+  // y came back unrecorded, so grad through it was silently all zeros.
+  const x = tensor([[[[1, 5, 0, 2], [3, 2, 7, 1]]]], { dtype: "float64" });
+  const g = grad((x: Tensor) => sum(maxPool2dWithArgmax(x, { kernel: 2 }).y))(x);
+  assert.deepEqual(Array.from(g.data), [0, 1, 0, 0, 0, 0, 1, 0]);
+  const viaPool = grad((x: Tensor) => sum(maxPool2d(x, { kernel: 2 })))(x);
+  assert.deepEqual(Array.from(viaPool.data), Array.from(g.data));
 });
