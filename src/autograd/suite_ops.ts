@@ -29,6 +29,7 @@ import { clamp, exp, log, neg, pow, sqrt, square } from "../tensor/unary.ts";
 import { relu, scaledTanh, sigmoid, tanh } from "../tensor/activations.ts";
 import { upsample } from "../tensor/upsample.ts";
 import * as ref from "./ref.ts";
+import { lenetSuiteOps } from "./suite_rows_lenet.ts";
 import {
   awayFromZero,
   broadcastArb,
@@ -328,4 +329,6 @@ export const suiteOps: readonly SuiteOp[] = [
       );
     },
   }),
+  // The ops of LeCun 1998 and the notes' learned combinations (issue 6).
+  ...lenetSuiteOps,
 ];
