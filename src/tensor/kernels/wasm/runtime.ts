@@ -49,7 +49,16 @@ export function supportsSimd(): boolean {
   return probe("simd");
 }
 
+const probed = new Map<Flavor, boolean>();
+
+/** Whether the host validates the probe module of `flavor` (memoized: it never changes). */
 function probe(flavor: Flavor): boolean {
+  let ok = probed.get(flavor);
+  if (ok === undefined) probed.set(flavor, ok = validateProbe(flavor));
+  return ok;
+}
+
+function validateProbe(flavor: Flavor): boolean {
   if (typeof WebAssembly !== "object" || typeof WebAssembly.validate !== "function") return false;
   const mod = new ModuleBuilder({ minPages: 1 });
   mod.func("probe", ["v128", "v128", "v128"], ["v128"], (f) => {
