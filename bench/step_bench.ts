@@ -116,11 +116,12 @@ function report(setups: StepSetup[], rounds: number): string {
   const get = (p: KernelPath, n: string) => med[`${p}|${n}`]?.medianMs ?? NaN;
   const paths = setups.map((s) => s.path);
   const batch = setups[0].batch;
-  const header = `${"ms (median)".padEnd(22)}${
+  const header = `${"op".padEnd(22)}${
     paths.map((p) => `${p} fwd`.padStart(19) + "bwd".padStart(9)).join("")
   }`;
   const lines = [
-    `LeNet-5 modern training step, batch ${batch}, float32 (${rounds} interleaved rounds)`,
+    `LeNet-5 modern training step, batch ${batch}, float32: median CPU ms per call ` +
+    `(${rounds} interleaved rounds)`,
     header,
   ];
   for (const name of setups[0].layerNames) {
@@ -149,9 +150,11 @@ function report(setups: StepSetup[], rounds: number): string {
   for (const p of paths) {
     const ms = get(p, "step");
     lines.push(
-      `${p.padEnd(13)} step ${ms.toFixed(2)} ms  ${Math.round(batch / ms * 1000)} examples/s  ${
-        (stepFlops(batch) / ms / 1e6).toFixed(1)
-      } GFLOP/s  ${Number.isNaN(js) ? "" : `x${(js / ms).toFixed(2)} vs js`}`,
+      `${p.padEnd(13)} step ${ms.toFixed(2)} ms (wall ${med[`${p}|step`].wallMs.toFixed(2)})  ${
+        Math.round(batch / ms * 1000)
+      } examples/s  ${(stepFlops(batch) / ms / 1e6).toFixed(1)} GFLOP/s  ${
+        Number.isNaN(js) ? "" : `x${(js / ms).toFixed(2)} vs js`
+      }`,
     );
   }
   const ac = med["js|alloc+copy"];

@@ -20,12 +20,7 @@ import {
   fmtConvOptions,
   resolveConv2d,
 } from "./conv_options.ts";
-import {
-  conv2dBiasGradKernel,
-  conv2dForwardKernel,
-  conv2dInputGradKernel,
-  conv2dWeightGradKernel,
-} from "./kernels/conv.ts";
+import { convBiasGrad, convForward, convInputGrad, convWeightGrad } from "./kernels/dispatch.ts";
 import { allocData, type Shape, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
@@ -98,7 +93,7 @@ export function conv2d(
     allocData(x.dtype, g.batch * g.outC * g.outH * g.outW),
     [g.batch, g.outC, g.outH, g.outW],
   );
-  conv2dForwardKernel(x.data, w.data, hasBias ? b.data : null, y.data, g);
+  convForward(x.data, w.data, hasBias ? b.data : null, y.data, g);
   // `needed[i] === false` (an engine that knows input i is a constant, e.g. the images fed to the
   // first layer) lets the pullback skip that gradient; without it all are computed.
   return recordOp(
@@ -189,15 +184,15 @@ function conv2dGrads(
   let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
   if (needX) {
     dx = new Tensor(allocData(x.dtype, x.size), x.shape);
-    conv2dInputGradKernel(delta.data, w.data, dx.data, g);
+    convInputGrad(delta.data, w.data, dx.data, g);
   }
   if (needW) {
     dw = new Tensor(allocData(x.dtype, w.size), w.shape);
-    conv2dWeightGradKernel(x.data, delta.data, dw.data, g);
+    convWeightGrad(x.data, delta.data, dw.data, g);
   }
   if (needB) {
     db = new Tensor(allocData(x.dtype, g.outC), [g.outC]);
-    conv2dBiasGradKernel(delta.data, db.data, g);
+    convBiasGrad(delta.data, db.data, g);
   }
   return { dx, dw, db };
 }

@@ -12,13 +12,8 @@
 
 import { resolveExplicitPadding, resolvePair } from "./conv_options.ts";
 import { fmtShape, TensorError } from "./errors.ts";
-import {
-  avgPool2dBackwardKernel,
-  avgPool2dKernel,
-  maxPool2dBackwardKernel,
-  maxPool2dKernel,
-  type Pool2dGeometry,
-} from "./kernels/pool.ts";
+import { maxPoolBackward, maxPoolForward } from "./kernels/dispatch.ts";
+import { avgPool2dBackwardKernel, avgPool2dKernel, type Pool2dGeometry } from "./kernels/pool.ts";
 import { allocData, checkShape, type Shape, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
@@ -141,7 +136,7 @@ export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dRe
   const size = checkShape("maxPool2d", shape);
   const y = new Tensor(allocData(x.dtype, size), shape);
   const argmax = new Int32Array(size);
-  maxPool2dKernel(x.data, y.data, argmax, g);
+  maxPoolForward(x.data, y.data, argmax, g);
   return { y, argmax };
 }
 
@@ -197,7 +192,7 @@ export function maxPool2dBackward(delta: Tensor, argmax: Int32Array, inputShape:
     }
   }
   const dx = allocData(delta.dtype, size);
-  maxPool2dBackwardKernel(delta.data, argmax, dx, size);
+  maxPoolBackward(delta.data, argmax, dx);
   return new Tensor(dx, inputShape);
 }
 

@@ -15,9 +15,17 @@
  */
 
 import type { TensorData } from "../../tensor.ts";
+import {
+  conv2dBiasGradKernel,
+  conv2dForwardKernel,
+  type Conv2dGeometry,
+  conv2dInputGradKernel,
+  conv2dWeightGradKernel,
+} from "../conv.ts";
 import { gemm, type GemmArgs } from "../gemm.ts";
-import { checkConv, type Conv2dDims, convOutSize, type Pool2dDims } from "./dims.ts";
-import * as js from "./js_kernels.ts";
+import { maxPool2dBackwardKernel, maxPool2dKernel, type Pool2dGeometry } from "../pool.ts";
+import { activationGrad, mapUnary } from "../unary.ts";
+import { checkConv, type Conv2dDims, convOutSize, convPads, type Pool2dDims } from "./dims.ts";
 import { type KernelPath, kernelPath, wasmKernels } from "./runtime.ts";
 import type { Flavor } from "./simd.ts";
 import * as w from "./wasm_calls.ts";
@@ -62,9 +70,9 @@ export interface Kernels {
     dx: TensorData,
     reluOut?: TensorData | null,
   ): void;
-  /** `y = x < 0 ? 0 : x` (NaN stays NaN). */
+  /** `y = x < 0 ? 0 : x`, +0 for -0 (NaN stays NaN). */
   reluForward(x: TensorData, y: TensorData): void;
-  /** `dx = x > 0 ? dy : 0`. */
+  /** `dx = x > 0 ? dy : 0` (+0 rather than -0). */
   reluBackward(x: TensorData, dy: TensorData, dx: TensorData): void;
 }
 
@@ -113,21 +121,71 @@ function asF32<T extends (TensorData | null | undefined)[]>(...arrays: T): Float
     : null;
 }
 
-/** The plain-TypeScript kernels. */
+/** The geometry of the plain convolution kernels for stride-1 dims. */
+export function geometryOf(d: Conv2dDims): Conv2dGeometry {
+  const { oh, ow } = convOutSize(d);
+  const [padTop, , padLeft] = convPads(d);
+  return {
+    batch: d.n,
+    inC: d.c,
+    inH: d.h,
+    inW: d.w,
+    outC: d.o,
+    kh: d.kh,
+    kw: d.kw,
+    outH: oh,
+    outW: ow,
+    strideH: 1,
+    strideW: 1,
+    dilationH: 1,
+    dilationW: 1,
+    padTop,
+    padLeft,
+  };
+}
+
+/** The plain pooling geometry of a 2x2 stride-2 max-pool. */
+function poolGeometry(d: Pool2dDims): Pool2dGeometry {
+  return {
+    maps: d.n * d.c,
+    inH: d.h,
+    inW: d.w,
+    kh: 2,
+    kw: 2,
+    strideH: 2,
+    strideW: 2,
+    padTop: 0,
+    padLeft: 0,
+    outH: d.h >> 1,
+    outW: d.w >> 1,
+  };
+}
+
+/**
+ * The plain-TypeScript kernels: the same loops the ops run on float64 data (`../conv.ts`,
+ * `../pool.ts`, `../unary.ts`, `../gemm.ts`), so there is one plain implementation of each.
+ */
 const jsKernels: Kernels = {
   path: "js",
   sgemm: gemm,
-  conv2dForward: (x, weight, bias, y, d, o) => js.conv2dForwardJs(x, weight, bias, y, d, o?.relu),
-  conv2dBackwardInput: js.conv2dBackwardInputJs,
-  conv2dBackwardFilter: js.conv2dBackwardFilterJs,
-  conv2dBackwardBias: (dy, db, d) => {
-    const { oh, ow } = convOutSize(d);
-    js.conv2dBackwardBiasJs(dy, db, d.n, d.o, oh * ow);
+  conv2dForward: (x, weight, bias, y, d, o) => {
+    conv2dForwardKernel(x, weight, bias, y, geometryOf(d));
+    if (o?.relu) mapUnary("relu", y, y);
   },
-  maxPool2x2Forward: js.maxPool2x2ForwardJs,
-  maxPool2x2Backward: (dy, argmax, dx, reluOut) => js.maxPool2x2BackwardJs(dy, argmax, dx, reluOut),
-  reluForward: js.reluForwardJs,
-  reluBackward: js.reluBackwardJs,
+  conv2dBackwardInput: (dy, weight, dx, d) => conv2dInputGradKernel(dy, weight, dx, geometryOf(d)),
+  conv2dBackwardFilter: (x, dy, dw, d) => conv2dWeightGradKernel(x, dy, dw, geometryOf(d)),
+  conv2dBackwardBias: (dy, db, d) => conv2dBiasGradKernel(dy, db, geometryOf(d)),
+  maxPool2x2Forward: (x, y, argmax, d) => maxPool2dKernel(x, y, argmax, poolGeometry(d)),
+  maxPool2x2Backward: (dy, argmax, dx, reluOut) => {
+    maxPool2dBackwardKernel(dy, argmax, dx, dx.length, reluOut ?? null);
+    let bad = 0;
+    for (let i = 0; i < argmax.length; i++) if (!(argmax[i] >= 0 && argmax[i] < dx.length)) bad++;
+    if (bad > 0) {
+      throw new RangeError(`maxPool2x2Backward: ${bad} argmax indices outside dx of ${dx.length}`);
+    }
+  },
+  reluForward: (x, y) => mapUnary("relu", x, y),
+  reluBackward: (x, dy, dx) => activationGrad("relu", dy, x, dx),
 };
 
 /** The wasm kernels of a flavour; anything with a float64 operand goes to the plain kernels. */

@@ -71,6 +71,19 @@ Deno.test("conv2d kernels: every unrolled and generic kernel width, paddings, ch
   checkAllPaths(r, { n: 1, c: 2, h: 6, w: 10, o: 17, kh: 3, kw: 5, padH: 0, padW: 2 }, "pad W");
 });
 
+Deno.test('conv2d kernels: asymmetric padding ("same" with an even kernel) on every path', () => {
+  const r = rng(15);
+  const pad = (padH: number, padBottom: number, padW: number, padRight: number) => ({
+    padH,
+    padBottom,
+    padW,
+    padRight,
+  });
+  checkAllPaths(r, { n: 2, c: 2, h: 7, w: 12, o: 5, kh: 4, kw: 4, ...pad(1, 2, 1, 2) }, "same 4x4");
+  checkAllPaths(r, { n: 1, c: 3, h: 6, w: 9, o: 9, kh: 2, kw: 3, ...pad(0, 1, 2, 0) }, "mixed");
+  checkAllPaths(r, { n: 1, c: 1, h: 5, w: 10, o: 2, kh: 3, kw: 2, ...pad(3, 0, 0, 3) }, "one side");
+});
+
 Deno.test("conv2d kernels: random shapes on every path (seeded)", () => {
   const r = rng(13);
   const int = (lo: number, hi: number) => lo + Math.floor((r() + 1) / 2 * (hi - lo + 1));
@@ -86,6 +99,8 @@ Deno.test("conv2d kernels: random shapes on every path (seeded)", () => {
       kw,
       padH: int(0, 3),
       padW: int(0, 3),
+      padBottom: int(0, 3),
+      padRight: int(0, 3),
     };
     checkAllPaths(r, d, `random #${t}`);
   }

@@ -1,0 +1,147 @@
+/**
+ * The ops' entry to the hot kernels. float32 work runs on the active kernel path
+ * (`wasm-relaxed`, `wasm-simd` or `js`, see `wasm/runtime.ts`); float64 work (the gradient
+ * checks) always runs the plain-TypeScript kernels directly, exactly as before the wasm path
+ * existed. Shapes the wasm kernels do not cover (strided or dilated convolutions, pools other
+ * than 2x2 stride 2 unpadded) run the plain kernels for both dtypes.
+ *
+ * The `js` path is these same plain kernels, so `GRADPROOF_KERNELS=js` gives float32 results
+ * bit-identical to calling them directly.
+ *
+ * @module
+ */
+
+import type { TensorData } from "../tensor.ts";
+import {
+  conv2dBiasGradKernel,
+  conv2dForwardKernel,
+  type Conv2dGeometry,
+  conv2dInputGradKernel,
+  conv2dWeightGradKernel,
+} from "./conv.ts";
+import { gemm, type GemmArgs } from "./gemm.ts";
+import { maxPool2dBackwardKernel, maxPool2dKernel, type Pool2dGeometry } from "./pool.ts";
+import { activationGrad, mapUnary } from "./unary.ts";
+import type { Conv2dDims, Pool2dDims } from "./wasm/dims.ts";
+import { kernels } from "./wasm/kernels.ts";
+
+/** The stride-1 dims of `g` for the path kernels, or null if strided or dilated. */
+export function dimsOf(g: Conv2dGeometry): Conv2dDims | null {
+  if (g.strideH !== 1 || g.strideW !== 1 || g.dilationH !== 1 || g.dilationW !== 1) return null;
+  // outH = inH + padTop + padBottom - kh + 1 at stride 1, so the bottom padding is implied.
+  return {
+    n: g.batch,
+    c: g.inC,
+    h: g.inH,
+    w: g.inW,
+    o: g.outC,
+    kh: g.kh,
+    kw: g.kw,
+    padH: g.padTop,
+    padW: g.padLeft,
+    padBottom: g.outH - 1 + g.kh - g.inH - g.padTop,
+    padRight: g.outW - 1 + g.kw - g.inW - g.padLeft,
+  };
+}
+
+/** Whether `a` is float32 data (the arrays of one call share a dtype: the ops check it). */
+function f32(a: TensorData): boolean {
+  return a instanceof Float32Array;
+}
+
+/** `y = relu?(b + x ⋆ w)`, the forward of conv2d (see `conv.ts`). */
+export function convForward(
+  x: TensorData,
+  w: TensorData,
+  b: TensorData | null,
+  y: TensorData,
+  g: Conv2dGeometry,
+  relu = false,
+): void {
+  const d = f32(x) ? dimsOf(g) : null;
+  if (d) return kernels().conv2dForward(x, w, b, y, d, { relu });
+  conv2dForwardKernel(x, w, b, y, g);
+  if (relu) mapUnary("relu", y, y);
+}
+
+/** `dx = full_corr(dilate_s(delta), rot180(w))`, cropped: conv2d's input gradient. */
+export function convInputGrad(
+  delta: TensorData,
+  w: TensorData,
+  dx: TensorData,
+  g: Conv2dGeometry,
+): void {
+  const d = f32(delta) ? dimsOf(g) : null;
+  if (d) kernels().conv2dBackwardInput(delta, w, dx, d);
+  else conv2dInputGradKernel(delta, w, dx, g);
+}
+
+/** `dw = valid_corr(x, delta)`: conv2d's weight gradient. */
+export function convWeightGrad(
+  x: TensorData,
+  delta: TensorData,
+  dw: TensorData,
+  g: Conv2dGeometry,
+): void {
+  const d = f32(x) ? dimsOf(g) : null;
+  if (d) kernels().conv2dBackwardFilter(x, delta, dw, d);
+  else conv2dWeightGradKernel(x, delta, dw, g);
+}
+
+/** `db[o] = sum(delta[:, o])`: conv2d's bias gradient. */
+export function convBiasGrad(delta: TensorData, db: TensorData, g: Conv2dGeometry): void {
+  const d = f32(delta) ? dimsOf(g) : null;
+  if (d) kernels().conv2dBackwardBias(delta, db, d);
+  else conv2dBiasGradKernel(delta, db, g);
+}
+
+/** `C = alpha op(A) op(B) + beta C`, the contract of `gemm.ts`. */
+export function matmulKernel(a: TensorData, b: TensorData, c: TensorData, args: GemmArgs): void {
+  if (f32(a)) kernels().sgemm(a, b, c, args);
+  else gemm(a, b, c, args);
+}
+
+/** The 2x2 stride-2 dims of `g`, or null for another pooling. */
+function poolDims(g: Pool2dGeometry): Pool2dDims | null {
+  const fits = g.kh === 2 && g.kw === 2 && g.strideH === 2 && g.strideW === 2 &&
+    g.padTop === 0 && g.padLeft === 0 && g.outH === g.inH >> 1 && g.outW === g.inW >> 1;
+  return fits ? { n: g.maps, c: 1, h: g.inH, w: g.inW } : null;
+}
+
+/** Max-pool with arg-max (first maximum in row-major window order). */
+export function maxPoolForward(
+  x: TensorData,
+  y: TensorData,
+  argmax: Int32Array,
+  g: Pool2dGeometry,
+): void {
+  const d = f32(x) ? poolDims(g) : null;
+  if (d) kernels().maxPool2x2Forward(x, y, argmax, d);
+  else maxPool2dKernel(x, y, argmax, g);
+}
+
+/**
+ * Max-pool backward `dx = 0; dx[argmax[t]] += delta[t]` over all of `dx`; with `gate` (the
+ * pooled values of a ReLU output) only `gate[t] > 0` routes. Indices must be valid.
+ */
+export function maxPoolBackward(
+  delta: TensorData,
+  argmax: Int32Array,
+  dx: TensorData,
+  gate: TensorData | null = null,
+): void {
+  if (f32(delta)) kernels().maxPool2x2Backward(delta, argmax, dx, gate);
+  else maxPool2dBackwardKernel(delta, argmax, dx, dx.length, gate);
+}
+
+/** `y = max(x, 0)` (+0 for -0 and negatives, NaN stays NaN). */
+export function reluForward(x: TensorData, y: TensorData): void {
+  if (f32(x)) kernels().reluForward(x, y);
+  else mapUnary("relu", x, y);
+}
+
+/** `out = g [y > 0]`, from the ReLU's output `y` (0, not NaN, where masked). */
+export function reluBackward(g: TensorData, y: TensorData, out: TensorData): void {
+  if (f32(g)) kernels().reluBackward(y, g, out);
+  else activationGrad("relu", g, y, out);
+}
