@@ -11,10 +11,13 @@
  *
  * Rows: each op's forward alone (untraced) and its backward alone (the op's own pullback, with
  * the `needed` flags the engine passes in a real step: conv1 skips dX), the optimizer, the whole
- * step, and what remains: `autograd overhead = valueAndGrad - sum(forward) - sum(backward)`
- * (taping, cotangent bookkeeping, argument wrapping). The op times include their allocations
- * and, on the wasm paths, the copies into and out of wasm memory; the line "alloc + copy"
- * estimates that share by allocating and filling a fresh array like every tensor a step makes.
+ * step, and `vg - sum of ops = valueAndGrad - sum(forward) - sum(backward)`: the autograd's own
+ * work (taping, cotangent bookkeeping, argument wrapping) minus what the ops save inside a
+ * step. Alone, an op copies its input into wasm memory; inside a step, the input is usually
+ * still there from the kernel that wrote it (`src/tensor/kernels/wasm/resident.ts`), so this
+ * line can go negative. The "<path> copy" columns turn that reuse off. The op times include
+ * their allocations; the line "alloc + copy" estimates that share by allocating and filling a
+ * fresh array like every tensor a step makes.
  *
  * @module
  */
@@ -27,6 +30,7 @@ import {
   type KernelPath,
   setKernelPath,
 } from "../src/tensor/kernels/wasm/runtime.ts";
+import { residentIo } from "../src/tensor/kernels/wasm/kernels.ts";
 import { type Pullback, withRecorder } from "../src/tensor/trace.ts";
 import {
   initLeNet,
@@ -48,6 +52,8 @@ function capture(f: () => Tensor): { pullback: Pullback; inputs: readonly Tensor
 
 /** Everything one path's benchmark needs, built with that path active. */
 export interface StepSetup {
+  /** The path, plus " copy" when wasm-resident copies are off. */
+  label: string;
   path: KernelPath;
   batch: number;
   /** A full step: valueAndGrad + optimizer update. */
@@ -56,9 +62,19 @@ export interface StepSetup {
   layerNames: string[];
 }
 
-/** Builds the step and the per-op cases for `path` at batch `batch`. */
-export function setupStep(path: KernelPath, batch: number): StepSetup {
+/**
+ * Makes `path` active; on a wasm path, `resident` says whether the ops reuse the wasm copies of
+ * tensors a kernel wrote (the default) or copy every operand in and out (the "copy" variant).
+ */
+export function activate(path: KernelPath, resident = true): void {
   setKernelPath(path);
+  for (const flavor of ["relaxed", "simd"] as const) residentIo(flavor).enabled = resident;
+}
+
+/** Builds the step and the per-op cases for `path` at batch `batch`. */
+export function setupStep(path: KernelPath, batch: number, resident = true): StepSetup {
+  const label = resident || path === "js" ? path : `${path} copy`;
+  activate(path, resident);
   const params = initLeNet(0);
   const { x, labels } = syntheticBatch(batch, 1);
   const layers = lenetLayers(params, labels);
@@ -77,14 +93,14 @@ export function setupStep(path: KernelPath, batch: number): StepSetup {
   let state = opt.init(params);
   const [, grads] = vg(params, x);
   const on = (fn: () => unknown) => () => {
-    setKernelPath(path);
+    activate(path, resident);
     return fn();
   };
   const step = on(() => {
     const [, g] = vg(params, x);
     state = opt.step(params, g, state).state;
   });
-  const tag = (s: string) => `${path}|${s}`;
+  const tag = (s: string) => `${label}|${s}`;
   const cases: TimedCase[] = [
     { name: tag("step"), fn: step },
     { name: tag("valueAndGrad"), fn: on(() => vg(params, x)) },
@@ -106,15 +122,15 @@ export function setupStep(path: KernelPath, batch: number): StepSetup {
       },
     });
   }
-  return { path, batch, step, cases, layerNames: layers.map((l) => l.name) };
+  return { label, path, batch, step, cases, layerNames: layers.map((l) => l.name) };
 }
 
 const f2 = (v: number) => v.toFixed(3).padStart(9);
 
 function report(setups: StepSetup[], rounds: number): string {
   const med = interleaved(setups.flatMap((s) => s.cases), { rounds });
-  const get = (p: KernelPath, n: string) => med[`${p}|${n}`]?.medianMs ?? NaN;
-  const paths = setups.map((s) => s.path);
+  const get = (p: string, n: string) => med[`${p}|${n}`]?.medianMs ?? NaN;
+  const paths = setups.map((s) => s.label);
   const batch = setups[0].batch;
   const header = `${"op".padEnd(22)}${
     paths.map((p) => `${p} fwd`.padStart(19) + "bwd".padStart(9)).join("")
@@ -133,16 +149,16 @@ function report(setups: StepSetup[], rounds: number): string {
       }`,
     );
   }
-  const sum = (p: KernelPath, dir: string) =>
+  const sum = (p: string, dir: string) =>
     setups[0].layerNames.reduce((s, n) => s + get(p, `${dir} ${n}`), 0);
-  const row = (label: string, f: (p: KernelPath) => number) =>
+  const row = (label: string, f: (p: string) => number) =>
     lines.push(`${label.padEnd(22)}${paths.map((p) => f2(f(p)).padStart(28)).join("")}`);
   lines.push("");
   row("sum of op forwards", (p) => sum(p, "fwd"));
   row("sum of op backwards", (p) => sum(p, "bwd"));
   row("forward (untraced)", (p) => get(p, "forward"));
   row("valueAndGrad", (p) => get(p, "valueAndGrad"));
-  row("autograd overhead", (p) => get(p, "valueAndGrad") - sum(p, "fwd") - sum(p, "bwd"));
+  row("vg - sum of ops", (p) => get(p, "valueAndGrad") - sum(p, "fwd") - sum(p, "bwd"));
   row("optimizer", (p) => get(p, "optimizer"));
   row("step", (p) => get(p, "step"));
   const js = paths.includes("js") ? get("js", "step") : NaN;
@@ -150,7 +166,7 @@ function report(setups: StepSetup[], rounds: number): string {
   for (const p of paths) {
     const ms = get(p, "step");
     lines.push(
-      `${p.padEnd(13)} step ${ms.toFixed(2)} ms (wall ${med[`${p}|step`].wallMs.toFixed(2)})  ${
+      `${p.padEnd(18)} step ${ms.toFixed(2)} ms (wall ${med[`${p}|step`].wallMs.toFixed(2)})  ${
         Math.round(batch / ms * 1000)
       } examples/s  ${(stepFlops(batch) / ms / 1e6).toFixed(1)} GFLOP/s  ${
         Number.isNaN(js) ? "" : `x${(js / ms).toFixed(2)} vs js`
@@ -174,12 +190,15 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       batch: { type: "string", default: "64" },
-      paths: { type: "string", default: supported.join(",") },
+      paths: { type: "string", default: [...supported, "wasm-relaxed copy"].join(",") },
       rounds: { type: "string", default: "9" },
     },
   });
-  const paths = values.paths.split(",") as KernelPath[];
-  const setups = paths.map((p) => setupStep(p, Number(values.batch)));
+  // "<path> copy": a wasm path with the wasm-resident copies off (every operand copied).
+  const setups = values.paths.split(",").map((p) => {
+    const [path, copy] = p.split(" ") as [KernelPath, string?];
+    return setupStep(path, Number(values.batch), copy !== "copy");
+  });
   console.log(report(setups, Number(values.rounds)));
   setKernelPath("auto");
 } else {

@@ -131,6 +131,14 @@ export interface MaxPool2dResult {
  * ```
  */
 export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dResult {
+  const { y, argmax } = maxPoolArgmax(x, opts);
+  // The caller owns the returned arg-max and may write to it: hand out a copy, since the op's
+  // own array may be remembered by the kernels as a copy in wasm memory (kernels/dispatch.ts).
+  return { y, argmax: argmax.slice() };
+}
+
+/** Max pooling with arg-max; the arg-max array must stay internal (never written to). */
+function maxPoolArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dResult {
   const g = resolvePool("maxPool2d", x.shape, opts);
   const shape = outShape(x.shape, g);
   const size = checkShape("maxPool2d", shape);
@@ -153,7 +161,7 @@ export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dRe
  * ```
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  const { y, argmax } = maxPool2dWithArgmax(x, opts);
+  const { y, argmax } = maxPoolArgmax(x, opts);
   return recordOp("maxPool2d", [x], y, () => (g) => [maxPool2dBackward(g, argmax, x.shape)]);
 }
 

@@ -23,7 +23,7 @@ import { gemm, type GemmArgs } from "./gemm.ts";
 import { maxPool2dBackwardKernel, maxPool2dKernel, type Pool2dGeometry } from "./pool.ts";
 import { activationGrad, mapUnary } from "./unary.ts";
 import type { Conv2dDims, Pool2dDims } from "./wasm/dims.ts";
-import { kernels } from "./wasm/kernels.ts";
+import { opKernels as kernels } from "./wasm/kernels.ts";
 
 /** The stride-1 dims of `g` for the path kernels, or null if strided or dilated. */
 export function dimsOf(g: Conv2dGeometry): Conv2dDims | null {

@@ -26,7 +26,8 @@ import { gemm, type GemmArgs } from "../gemm.ts";
 import { maxPool2dBackwardKernel, maxPool2dKernel, type Pool2dGeometry } from "../pool.ts";
 import { activationGrad, mapUnary } from "../unary.ts";
 import { checkConv, type Conv2dDims, convOutSize, convPads, type Pool2dDims } from "./dims.ts";
-import { type KernelPath, kernelPath, wasmKernels } from "./runtime.ts";
+import { ResidentIo } from "./resident.ts";
+import { type KernelPath, kernelPath, type WasmIo, wasmKernels } from "./runtime.ts";
 import type { Flavor } from "./simd.ts";
 import * as w from "./wasm_calls.ts";
 
@@ -188,9 +189,12 @@ const jsKernels: Kernels = {
   reluBackward: (x, dy, dx) => activationGrad("relu", dy, x, dx),
 };
 
-/** The wasm kernels of a flavour; anything with a float64 operand goes to the plain kernels. */
-function wasmPath(path: KernelPath, flavor: Flavor): Kernels {
-  const K = () => wasmKernels(flavor);
+/**
+ * The wasm kernels of a flavour, moving data through `io`; anything with a float64 operand
+ * goes to the plain kernels.
+ */
+function wasmPath(path: KernelPath, io: () => WasmIo): Kernels {
+  const K = io;
   const plain = jsKernels;
   return {
     path,
@@ -282,18 +286,46 @@ function checked(k: Kernels): Kernels {
   };
 }
 
+/** Per flavour, the resident io over the flavour's (shared, lazily compiled) module. */
+const residentIos = new Map<Flavor, ResidentIo>();
+
+/** The {@link ResidentIo} of a flavour's kernel module (the ops' io). */
+export function residentIo(flavor: Flavor): ResidentIo {
+  let io = residentIos.get(flavor);
+  if (!io) residentIos.set(flavor, io = new ResidentIo(wasmKernels(flavor)));
+  return io;
+}
+
 const byPath: Record<KernelPath, Kernels> = {
-  "wasm-relaxed": checked(wasmPath("wasm-relaxed", "relaxed")),
-  "wasm-simd": checked(wasmPath("wasm-simd", "simd")),
+  "wasm-relaxed": checked(wasmPath("wasm-relaxed", () => wasmKernels("relaxed"))),
+  "wasm-simd": checked(wasmPath("wasm-simd", () => wasmKernels("simd"))),
   js: checked(jsKernels),
 };
 
-/** The kernels of a given path (tests and benchmarks compare paths side by side). */
+const forOps: Record<KernelPath, Kernels> = {
+  "wasm-relaxed": checked(wasmPath("wasm-relaxed", () => residentIo("relaxed"))),
+  "wasm-simd": checked(wasmPath("wasm-simd", () => residentIo("simd"))),
+  js: byPath.js,
+};
+
+/**
+ * The kernels of a given path (tests and benchmarks compare paths side by side). Each call
+ * copies its operands into wasm memory and its results out; the arrays are the caller's.
+ */
 export function kernelsFor(path: KernelPath): Kernels {
   return byPath[path];
 }
 
-/** The kernels of the active path ({@link kernelPath}). */
+/** The kernels of the active path ({@link kernelPath}), as {@link kernelsFor}. */
 export function kernels(): Kernels {
   return byPath[kernelPath()];
+}
+
+/**
+ * The kernels of the active path for the ops, whose inputs are tensor data and whose outputs
+ * become tensor data: on the wasm paths they reuse the wasm copies of arrays a kernel wrote
+ * (see `resident.ts`). Never hand them arrays that are written to after the call.
+ */
+export function opKernels(): Kernels {
+  return forOps[kernelPath()];
 }

@@ -154,17 +154,40 @@ const MAX_SHARED_PAGES = 16384;
 const ALIGN = 64;
 const SLACK = 64;
 
+/** The typed arrays that move in and out of wasm memory. */
+export type WasmArray = Float32Array | Int32Array;
+
+/**
+ * How a Float32Array entry point (`wasm_calls.ts`) gets its operands into wasm memory and its
+ * results out: {@link WasmKernels} itself copies everything in and out of a per-call arena;
+ * `resident.ts` reuses copies that are already there.
+ */
+export interface WasmIo {
+  /** The kernel module the pointers belong to. */
+  readonly kernels: WasmKernels;
+  /** Starts a call (before any other method). */
+  begin(): void;
+  /** Byte pointer to the contents of `src[off .. off+len)` in wasm memory. */
+  input(src: WasmArray, off?: number, len?: number): number;
+  /** Byte pointer to room for a result of `len` 4-byte elements. */
+  output(len: number): number;
+  /** Copies the `len` elements at byte pointer `p` out into `dst[off..]`. */
+  finish(p: number, dst: WasmArray, off?: number, len?: number): void;
+}
+
 /**
  * A compiled kernel module with its memory and a bump arena: the pointer-level backend.
  * Float32Array entry points use it as `reset()`, `alloc`/`put` the operands, call `fn.*`,
- * read results from `f32`.
+ * read results from `f32`. As a {@link WasmIo} it copies every operand in and every result
+ * out, in an arena reset at each call.
  */
-export class WasmKernels {
+export class WasmKernels implements WasmIo {
   /** The module's linear memory. */
   readonly memory: WebAssembly.Memory;
   /** The kernel functions, taking byte pointers into {@link memory}. */
   readonly fn: KernelExports;
   #top = ALIGN;
+  #generation = 0;
   #f32: Float32Array<ArrayBufferLike>;
   #i32: Int32Array<ArrayBufferLike>;
 
@@ -199,9 +222,47 @@ export class WasmKernels {
     this.#i32 = new Int32Array(this.memory.buffer);
   }
 
-  /** Frees every block (the arena is per call). */
+  /** Frees every block (the arena is per call); starts a new {@link generation}. */
   reset(): void {
     this.#top = ALIGN;
+    this.#generation++;
+  }
+
+  /**
+   * Counts {@link reset} calls: a block allocated in one generation keeps its contents until
+   * the generation changes (scratch released with {@link release} excepted).
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** This module (as a {@link WasmIo}). */
+  get kernels(): WasmKernels {
+    return this;
+  }
+
+  /** Starts a call: frees every block. */
+  begin(): void {
+    this.reset();
+  }
+
+  /** Allocates and copies `src[off .. off+len)` in (floats or int32s); returns the pointer. */
+  input(src: WasmArray, off = 0, len: number = src.length - off): number {
+    if (src instanceof Float32Array) return this.put(src, off, len);
+    const p = this.alloc(len);
+    this.i32.set(off === 0 && len === src.length ? src : src.subarray(off, off + len), p >> 2);
+    return p;
+  }
+
+  /** Room for `len` 4-byte elements. */
+  output(len: number): number {
+    return this.alloc(len);
+  }
+
+  /** Copies `len` elements at byte pointer `p` out into `dst[off..]`. */
+  finish(p: number, dst: WasmArray, off = 0, len: number = dst.length - off): void {
+    if (dst instanceof Float32Array) this.get(p, dst, off, len);
+    else dst.set(this.i32.subarray(p >> 2, (p >> 2) + len), off);
   }
 
   /** Byte pointer to `floats` 4-byte elements, 64-byte aligned, with 64 bytes of slack after. */
