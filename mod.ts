@@ -132,7 +132,14 @@ export {
 export * as ref from "./src/autograd/reference.ts";
 
 export { type Conv2dOptions, type Conv2dPadding, type Pair } from "./src/tensor/conv_options.ts";
-export { conv2d, conv2dBackward, type Conv2dGrads, conv2dOutputShape } from "./src/tensor/conv.ts";
+export {
+  conv2d,
+  conv2dBackward,
+  type Conv2dGrads,
+  conv2dOutputShape,
+  conv2dRelu,
+  conv2dReluBackward,
+} from "./src/tensor/conv.ts";
 export {
   convolve2d,
   convolve2dBackward,

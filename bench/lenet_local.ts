@@ -13,6 +13,7 @@
 
 import {
   conv2d,
+  conv2dRelu,
   crossEntropy,
   dense,
   flatten,
@@ -25,6 +26,8 @@ import {
   type Tensor,
   zeroBias,
 } from "../mod.ts";
+import { residentIo } from "../src/tensor/kernels/wasm/kernels.ts";
+import { type KernelPath, setKernelPath } from "../src/tensor/kernels/wasm/runtime.ts";
 
 /** The parameters, by layer (a type alias, so it is a `Params` record). */
 export type LeNetParams = {
@@ -65,23 +68,27 @@ export interface Layer {
   flops: (n: number) => number;
 }
 
-/** The layers of LeNet-5 `modern` over `p`, ending with the loss on `labels` (if given). */
-export function lenetLayers(p: LeNetParams, labels?: ArrayLike<number>): Layer[] {
+/**
+ * The layers of LeNet-5 `modern` over `p`, ending with the loss on `labels` (if given). With
+ * `fused`, each convolution and its ReLU are one `conv2dRelu` op (named like the convolution).
+ */
+export function lenetLayers(p: LeNetParams, labels?: ArrayLike<number>, fused = false): Layer[] {
   const none = () => 0;
+  const conv = fused ? conv2dRelu : conv2d;
   const layers: Layer[] = [
     {
       name: "conv1",
-      run: (x) => conv2d(x, p.c1w, p.c1b, { padding: 2 }),
+      run: (x) => conv(x, p.c1w, p.c1b, { padding: 2 }),
       flops: (n) => 2 * n * 6 * 28 * 28 * 25,
     },
-    { name: "relu1", run: relu, flops: none },
+    ...(fused ? [] : [{ name: "relu1", run: relu, flops: none }]),
     { name: "pool1", run: (x) => maxPool2d(x, { kernel: 2 }), flops: none },
     {
       name: "conv2",
-      run: (x) => conv2d(x, p.c2w, p.c2b),
+      run: (x) => conv(x, p.c2w, p.c2b),
       flops: (n) => 2 * n * 16 * 10 * 10 * 150,
     },
-    { name: "relu2", run: relu, flops: none },
+    ...(fused ? [] : [{ name: "relu2", run: relu, flops: none }]),
     { name: "pool2", run: (x) => maxPool2d(x, { kernel: 2 }), flops: none },
     { name: "flatten", run: (x) => flatten(x), flops: none },
     { name: "dense1", run: (x) => dense(x, p.f1w, p.f1b), flops: (n) => 2 * n * 400 * 120 },
@@ -95,8 +102,13 @@ export function lenetLayers(p: LeNetParams, labels?: ArrayLike<number>): Layer[]
 }
 
 /** The logits (no labels) or the mean cross-entropy loss (with labels). */
-export function lenetForward(p: LeNetParams, x: Tensor, labels?: ArrayLike<number>): Tensor {
-  for (const layer of lenetLayers(p, labels)) x = layer.run(x);
+export function lenetForward(
+  p: LeNetParams,
+  x: Tensor,
+  labels?: ArrayLike<number>,
+  fused = false,
+): Tensor {
+  for (const layer of lenetLayers(p, labels, fused)) x = layer.run(x);
   return x;
 }
 
@@ -117,4 +129,13 @@ export function syntheticBatch(n: number, seed: number): { x: Tensor; labels: In
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) labels[i] = (i * 7 + seed) % 10;
   return { x, labels };
+}
+
+/**
+ * Makes `path` active for the ops; on a wasm path, `resident` says whether the ops reuse the
+ * wasm copies of tensors a kernel wrote (the default) or copy every operand in and out.
+ */
+export function activate(path: KernelPath | "auto", resident = true): void {
+  setKernelPath(path);
+  for (const flavor of ["relaxed", "simd"] as const) residentIo(flavor).enabled = resident;
 }

@@ -18,7 +18,10 @@ export interface TimedCase {
   fn: () => unknown;
 }
 
-/** Per case: median milliseconds per call by CPU time (`medianMs`) and by wall time. */
+/**
+ * Per case: median milliseconds per call by CPU time (`medianMs`) and by wall time, and the
+ * fastest CPU-time sample (`minMs`: the least disturbed run, steadier for A/B comparisons).
+ */
 export interface Medians {
   [name: string]: { medianMs: number; wallMs: number; minMs: number };
 }
@@ -31,7 +34,7 @@ const cpuMs = () => {
 /**
  * Warms every case up (`warmupMs` of calls each, so the JIT reaches its optimizing tier), then
  * runs `rounds` interleaved rounds and returns the median per-call CPU and wall times and the
- * fastest wall time.
+ * fastest CPU time.
  */
 export function interleaved(
   cases: readonly TimedCase[],
@@ -59,7 +62,7 @@ export function interleaved(
   const median = (s: number[]) => s.sort((a, b) => a - b)[s.length >> 1];
   const out: Medians = {};
   cases.forEach(({ name }, i) => {
-    out[name] = { medianMs: median(cpu[i]), wallMs: median(wall[i]), minMs: wall[i][0] };
+    out[name] = { medianMs: median(cpu[i]), wallMs: median(wall[i]), minMs: cpu[i][0] };
   });
   return out;
 }

@@ -24,15 +24,10 @@
 
 import { parseArgs } from "node:util";
 import { momentum, ones, type Tensor, valueAndGrad } from "../mod.ts";
-import {
-  isSupported,
-  KERNEL_PATHS,
-  type KernelPath,
-  setKernelPath,
-} from "../src/tensor/kernels/wasm/runtime.ts";
-import { residentIo } from "../src/tensor/kernels/wasm/kernels.ts";
+import { isSupported, KERNEL_PATHS, type KernelPath } from "../src/tensor/kernels/wasm/runtime.ts";
 import { type Pullback, withRecorder } from "../src/tensor/trace.ts";
 import {
+  activate,
   initLeNet,
   lenetForward,
   lenetLayers,
@@ -63,21 +58,19 @@ export interface StepSetup {
 }
 
 /**
- * Makes `path` active; on a wasm path, `resident` says whether the ops reuse the wasm copies of
- * tensors a kernel wrote (the default) or copy every operand in and out (the "copy" variant).
+ * Builds the step and the per-op cases for `path` at batch `batch`; `resident: false` copies
+ * every operand in and out of wasm memory, `fused` runs conv2dRelu instead of conv2d + relu.
  */
-export function activate(path: KernelPath, resident = true): void {
-  setKernelPath(path);
-  for (const flavor of ["relaxed", "simd"] as const) residentIo(flavor).enabled = resident;
-}
-
-/** Builds the step and the per-op cases for `path` at batch `batch`. */
-export function setupStep(path: KernelPath, batch: number, resident = true): StepSetup {
-  const label = resident || path === "js" ? path : `${path} copy`;
+export function setupStep(
+  path: KernelPath,
+  batch: number,
+  { resident = true, fused = false } = {},
+): StepSetup {
+  const label = `${path}${resident || path === "js" ? "" : " copy"}${fused ? " fused" : ""}`;
   activate(path, resident);
   const params = initLeNet(0);
   const { x, labels } = syntheticBatch(batch, 1);
-  const layers = lenetLayers(params, labels);
+  const layers = lenetLayers(params, labels, fused);
   const acts: Tensor[] = [x];
   for (const l of layers) acts.push(l.run(acts[acts.length - 1]));
   const pbs = layers.map((l, i) => capture(() => l.run(acts[i])));
@@ -87,7 +80,7 @@ export function setupStep(path: KernelPath, batch: number, resident = true): Ste
   cts[layers.length] = ones([]);
   for (let i = layers.length - 1; i > 0; i--) cts[i] = pbs[i].pullback(cts[i + 1], needed[i])[0]!;
 
-  const loss = (p: LeNetParams, xb: Tensor) => lenetForward(p, xb, labels);
+  const loss = (p: LeNetParams, xb: Tensor) => lenetForward(p, xb, labels, fused);
   const vg = valueAndGrad(loss);
   const opt = momentum({ lr: 0.01, momentum: 0.9 });
   let state = opt.init(params);
@@ -104,7 +97,7 @@ export function setupStep(path: KernelPath, batch: number, resident = true): Ste
   const cases: TimedCase[] = [
     { name: tag("step"), fn: step },
     { name: tag("valueAndGrad"), fn: on(() => vg(params, x)) },
-    { name: tag("forward"), fn: on(() => lenetForward(params, x, labels)) },
+    { name: tag("forward"), fn: on(() => lenetForward(params, x, labels, fused)) },
     { name: tag("optimizer"), fn: on(() => opt.step(params, grads, state)) },
     ...layers.map((l, i) => ({ name: tag(`fwd ${l.name}`), fn: on(() => l.run(acts[i])) })),
     ...layers.map((l, i) => ({
@@ -125,7 +118,7 @@ export function setupStep(path: KernelPath, batch: number, resident = true): Ste
   return { label, path, batch, step, cases, layerNames: layers.map((l) => l.name) };
 }
 
-const f2 = (v: number) => v.toFixed(3).padStart(9);
+const f2 = (v: number) => (Number.isNaN(v) ? "-" : v.toFixed(3)).padStart(9);
 
 function report(setups: StepSetup[], rounds: number): string {
   const med = interleaved(setups.flatMap((s) => s.cases), { rounds });
@@ -140,7 +133,11 @@ function report(setups: StepSetup[], rounds: number): string {
     `(${rounds} interleaved rounds)`,
     header,
   ];
-  for (const name of setups[0].layerNames) {
+  const names = setups.reduce(
+    (a, s) => s.layerNames.length > a.length ? s.layerNames : a,
+    [] as string[],
+  );
+  for (const name of names) {
     lines.push(
       `${name.padEnd(22)}${
         paths.map((p) => f2(get(p, `fwd ${name}`)).padStart(19) + f2(get(p, `bwd ${name}`))).join(
@@ -150,7 +147,7 @@ function report(setups: StepSetup[], rounds: number): string {
     );
   }
   const sum = (p: string, dir: string) =>
-    setups[0].layerNames.reduce((s, n) => s + get(p, `${dir} ${n}`), 0);
+    names.reduce((s, n) => s + (get(p, `${dir} ${n}`) || 0), 0);
   const row = (label: string, f: (p: string) => number) =>
     lines.push(`${label.padEnd(22)}${paths.map((p) => f2(f(p)).padStart(28)).join("")}`);
   lines.push("");
@@ -190,17 +187,24 @@ if (import.meta.main) {
     args: Deno.args,
     options: {
       batch: { type: "string", default: "64" },
-      paths: { type: "string", default: [...supported, "wasm-relaxed copy"].join(",") },
+      paths: {
+        type: "string",
+        default: [...supported, "wasm-relaxed copy", "wasm-relaxed fused"].join(","),
+      },
       rounds: { type: "string", default: "9" },
     },
   });
-  // "<path> copy": a wasm path with the wasm-resident copies off (every operand copied).
+  // "<path> copy": a wasm path with the wasm-resident copies off (every operand copied);
+  // "<path> fused": the model with conv2dRelu layers.
   const setups = values.paths.split(",").map((p) => {
-    const [path, copy] = p.split(" ") as [KernelPath, string?];
-    return setupStep(path, Number(values.batch), copy !== "copy");
+    const [path, ...flags] = p.split(" ") as [KernelPath, ...string[]];
+    return setupStep(path, Number(values.batch), {
+      resident: !flags.includes("copy"),
+      fused: flags.includes("fused"),
+    });
   });
   console.log(report(setups, Number(values.rounds)));
-  setKernelPath("auto");
+  activate("auto");
 } else {
   const setups = supported.map((p) => setupStep(p, 64));
   for (const s of setups) {

@@ -20,7 +20,13 @@ import {
   fmtConvOptions,
   resolveConv2d,
 } from "./conv_options.ts";
-import { convBiasGrad, convForward, convInputGrad, convWeightGrad } from "./kernels/dispatch.ts";
+import {
+  convBiasGrad,
+  convForward,
+  convInputGrad,
+  convWeightGrad,
+  reluBackward,
+} from "./kernels/dispatch.ts";
 import { allocData, type Shape, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
@@ -158,6 +164,90 @@ export function conv2dBackward(
   opts: Conv2dOptions = {},
 ): Conv2dGrads {
   const { dx, dw, db } = conv2dGrads(delta, x, w, opts, [true, true, true]);
+  return { dx: dx!, dw: dw!, db: db! };
+}
+
+/**
+ * `relu(conv2d(x, w, b, opts))` in one op: the ReLU is applied as the convolution's results are
+ * stored (no second pass, no pre-activation tensor), the usual hot pair of a CNN layer.
+ *
+ * Backward ({@link conv2dReluBackward}): the ReLU's rule, then conv2d's:
+ * `delta' = delta [y > 0]` (`relu'(0) = 0`, and `y > 0` exactly where the pre-activation is),
+ * then `dX`, `dW`, `db` of {@link conv2dBackward} at `delta'`.
+ *
+ * @example
+ * ```ts
+ * import { conv2dRelu, tensor } from "./mod.ts";
+ * const x = tensor([[[[1, -2], [3, -4]]]]);
+ * console.log(conv2dRelu(x, tensor([[[[1]]], [[[-1]]]])).data); // Float32Array [1, 0, 3, 0, 0, 2, 0, 4]
+ * ```
+ */
+export function conv2dRelu(
+  x: Tensor,
+  w: Tensor,
+  b?: Tensor | null,
+  opts: Conv2dOptions = {},
+): Tensor {
+  const { geometry: g } = resolveConv2d("conv2dRelu", x.shape, w.shape, opts);
+  checkBias(b, x, w, opts);
+  const hasBias = b !== null && b !== undefined;
+  checkSameDType("conv2dRelu", hasBias ? [["x", x], ["w", w], ["b", b]] : [["x", x], ["w", w]]);
+  const y = new Tensor(
+    allocData(x.dtype, g.batch * g.outC * g.outH * g.outW),
+    [g.batch, g.outC, g.outH, g.outW],
+  );
+  convForward(x.data, w.data, hasBias ? b.data : null, y.data, g, true);
+  return recordOp(
+    "conv2dRelu",
+    hasBias ? [x, w, b] : [x, w],
+    y,
+    () => (delta: Tensor, needed?: readonly boolean[]) => {
+      const grads = conv2dGrads(reluMasked(delta, y), x, w, opts, [
+        needed?.[0] ?? true,
+        needed?.[1] ?? true,
+        hasBias && (needed?.[2] ?? true),
+      ]);
+      return hasBias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
+    },
+  );
+}
+
+/** `delta [y > 0]`: the ReLU's backward from its output `y` (checked to match delta). */
+function reluMasked(delta: Tensor, y: Tensor): Tensor {
+  if (delta.rank !== y.rank || delta.shape.some((d, i) => d !== y.shape[i])) {
+    throw new TensorError(
+      "conv2dReluBackward",
+      `delta ${fmtShape(delta.shape)} must have the forward output's shape ${fmtShape(y.shape)}; ` +
+        `pass the gradient of conv2dRelu's output and that output`,
+    );
+  }
+  checkSameDType("conv2dReluBackward", [["delta", delta], ["y", y]]);
+  const out = new Tensor(allocData(y.dtype, y.size), y.shape);
+  reluBackward(delta.data, y.data, out.data);
+  return out;
+}
+
+/**
+ * VJP of {@link conv2dRelu} given its output `y`: `delta' = delta [y > 0]`, then
+ * {@link conv2dBackward}`(delta', x, w, opts)`.
+ *
+ * @example
+ * ```ts
+ * import { conv2dRelu, conv2dReluBackward, ones, tensor } from "./mod.ts";
+ * const x = tensor([[[[1, -2], [3, -4]]]]), w = tensor([[[[2]]]]);
+ * const y = conv2dRelu(x, w);
+ * const { dx, dw } = conv2dReluBackward(ones(y.shape), y, x, w);
+ * console.log(dx.data, dw.data); // Float32Array [2, 0, 2, 0] Float32Array [4]
+ * ```
+ */
+export function conv2dReluBackward(
+  delta: Tensor,
+  y: Tensor,
+  x: Tensor,
+  w: Tensor,
+  opts: Conv2dOptions = {},
+): Conv2dGrads {
+  const { dx, dw, db } = conv2dGrads(reluMasked(delta, y), x, w, opts, [true, true, true]);
   return { dx: dx!, dw: dw!, db: db! };
 }
 

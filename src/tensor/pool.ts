@@ -15,7 +15,7 @@ import { fmtShape, TensorError } from "./errors.ts";
 import { maxPoolBackward, maxPoolForward } from "./kernels/dispatch.ts";
 import { avgPool2dBackwardKernel, avgPool2dKernel, type Pool2dGeometry } from "./kernels/pool.ts";
 import { allocData, checkShape, type Shape, Tensor } from "./tensor.ts";
-import { recordOp } from "./trace.ts";
+import { recordOp, willRecord } from "./trace.ts";
 
 /**
  * Options of {@link maxPool2d} and {@link avgPool2d}.
@@ -137,14 +137,17 @@ export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dRe
   return { y, argmax: argmax.slice() };
 }
 
-/** Max pooling with arg-max; the arg-max array must stay internal (never written to). */
-function maxPoolArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dResult {
+/**
+ * Max pooling with arg-max; the arg-max array must stay internal (never written to). With
+ * `withArgmax` false the arg-max is not produced (an empty array): nothing will read it.
+ */
+function maxPoolArgmax(x: Tensor, opts: Pool2dOptions, withArgmax = true): MaxPool2dResult {
   const g = resolvePool("maxPool2d", x.shape, opts);
   const shape = outShape(x.shape, g);
   const size = checkShape("maxPool2d", shape);
   const y = new Tensor(allocData(x.dtype, size), shape);
-  const argmax = new Int32Array(size);
-  maxPoolForward(x.data, y.data, argmax, g);
+  const argmax = withArgmax ? new Int32Array(size) : new Int32Array(0);
+  maxPoolForward(x.data, y.data, withArgmax ? argmax : null, g);
   return { y, argmax };
 }
 
@@ -161,7 +164,10 @@ function maxPoolArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dResult {
  * ```
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  const { y, argmax } = maxPoolArgmax(x, opts);
+  // Untraced (inference), no pullback can be asked for: skip copying out the arg-max.
+  const traced = willRecord([x]);
+  const { y, argmax } = maxPoolArgmax(x, opts, traced);
+  if (!traced) return y;
   return recordOp("maxPool2d", [x], y, () => (g) => [maxPool2dBackward(g, argmax, x.shape)]);
 }
 

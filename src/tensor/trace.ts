@@ -64,6 +64,18 @@ export function recordOp(
   return output;
 }
 
+/**
+ * Whether an op on `inputs` would be recorded now (some installed recorder traces one of
+ * them), i.e. whether its pullback may ever be asked for. An op can skip work that only its
+ * backward needs when this is false (e.g. max pooling's arg-max during inference).
+ */
+export function willRecord(inputs: readonly Tensor[]): boolean {
+  for (let i = recorders.length - 1; i >= 0; i--) {
+    if (recorders[i].tracks?.(inputs) ?? true) return true;
+  }
+  return false;
+}
+
 /** Runs `f` with `recorder` installed on top of the stack; always uninstalls it. */
 export function withRecorder<T>(recorder: Recorder, f: () => T): T {
   recorders.push(recorder);

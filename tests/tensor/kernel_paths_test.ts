@@ -10,6 +10,8 @@ import {
   conv2d,
   conv2dBackward,
   type Conv2dOptions,
+  conv2dRelu,
+  conv2dReluBackward,
   dense,
   denseBackward,
   fromData,
@@ -66,9 +68,14 @@ function runOps(path: KernelPath, dtype: "float32" | "float64"): Results {
       const x = pick(pairOf(seed++, xs)), w = pick(pairOf(seed++, ws));
       const b = pick(pairOf(seed++, [ws[0]]));
       const y = conv2d(x, w, b, opts);
-      const g = conv2dBackward(pick(pairOf(seed++, y.shape as number[])), x, w, opts);
+      const delta = pick(pairOf(seed++, y.shape as number[]));
+      const g = conv2dBackward(delta, x, w, opts);
       Object.assign(out, { [`conv${i}`]: y, [`conv${i} dx`]: g.dx, [`conv${i} dw`]: g.dw });
       out[`conv${i} db`] = g.db;
+      const r = conv2dRelu(x, w, b, opts);
+      const gr = conv2dReluBackward(delta, r, x, w, opts);
+      Object.assign(out, { [`convRelu${i}`]: r, [`convRelu${i} dx`]: gr.dx });
+      Object.assign(out, { [`convRelu${i} dw`]: gr.dw, [`convRelu${i} db`]: gr.db });
     });
     POOLS.forEach(([xs, opts], i) => {
       const x = pick(pairOf(seed++, xs));
@@ -132,6 +139,7 @@ Deno.test("kernel paths: float64 always runs the plain kernels (bit-identical on
 /** The op test files that run again on each forced path. */
 const FOCUSED = [
   "tests/tensor/conv_test.ts",
+  "tests/tensor/conv_relu_test.ts",
   "tests/tensor/pool_test.ts",
   "tests/tensor/matmul_test.ts",
   "tests/tensor/activations_test.ts",

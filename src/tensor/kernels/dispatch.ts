@@ -108,16 +108,19 @@ function poolDims(g: Pool2dGeometry): Pool2dDims | null {
   return fits ? { n: g.maps, c: 1, h: g.inH, w: g.inW } : null;
 }
 
-/** Max-pool with arg-max (first maximum in row-major window order). */
+/**
+ * Max-pool with arg-max (first maximum in row-major window order); `argmax` null when only
+ * the values are wanted (no backward can follow).
+ */
 export function maxPoolForward(
   x: TensorData,
   y: TensorData,
-  argmax: Int32Array,
+  argmax: Int32Array | null,
   g: Pool2dGeometry,
 ): void {
   const d = f32(x) ? poolDims(g) : null;
   if (d) kernels().maxPool2x2Forward(x, y, argmax, d);
-  else maxPool2dKernel(x, y, argmax, g);
+  else maxPool2dKernel(x, y, argmax ?? new Int32Array(y.length), g);
 }
 
 /**

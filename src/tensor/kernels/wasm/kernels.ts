@@ -58,8 +58,16 @@ export interface Kernels {
   conv2dBackwardFilter(x: TensorData, dy: TensorData, dw: TensorData, d: Conv2dDims): void;
   /** `db[o] = sum(dy[:, o])` over batch and space. */
   conv2dBackwardBias(dy: TensorData, db: TensorData, d: Conv2dDims): void;
-  /** 2x2 stride-2 max-pool; `argmax[i]` = flat index into x of output i's first maximum. */
-  maxPool2x2Forward(x: TensorData, y: TensorData, argmax: Int32Array, d: Pool2dDims): void;
+  /**
+   * 2x2 stride-2 max-pool; `argmax[i]` = flat index into x of output i's first maximum (null:
+   * not wanted, e.g. inference).
+   */
+  maxPool2x2Forward(
+    x: TensorData,
+    y: TensorData,
+    argmax: Int32Array | null,
+    d: Pool2dDims,
+  ): void;
   /**
    * Routes each delta to its arg-max: `dx = 0; dx[argmax[i]] += dy[i]`. Given `reluOut`, the
    * pooled values of a ReLU output, it also applies that ReLU's backward (routes only where
@@ -176,7 +184,8 @@ const jsKernels: Kernels = {
   conv2dBackwardInput: (dy, weight, dx, d) => conv2dInputGradKernel(dy, weight, dx, geometryOf(d)),
   conv2dBackwardFilter: (x, dy, dw, d) => conv2dWeightGradKernel(x, dy, dw, geometryOf(d)),
   conv2dBackwardBias: (dy, db, d) => conv2dBiasGradKernel(dy, db, geometryOf(d)),
-  maxPool2x2Forward: (x, y, argmax, d) => maxPool2dKernel(x, y, argmax, poolGeometry(d)),
+  maxPool2x2Forward: (x, y, argmax, d) =>
+    maxPool2dKernel(x, y, argmax ?? new Int32Array(y.length), poolGeometry(d)),
   maxPool2x2Backward: (dy, argmax, dx, reluOut) => {
     maxPool2dBackwardKernel(dy, argmax, dx, dx.length, reluOut ?? null);
     let bad = 0;
@@ -274,7 +283,7 @@ function checked(k: Kernels): Kernels {
       k.conv2dBackwardBias(dy, db, d);
     },
     maxPool2x2Forward: (x, y, argmax, d) => {
-      checkPool("maxPool2x2Forward", d, x.length, y.length, argmax.length);
+      checkPool("maxPool2x2Forward", d, x.length, y.length, argmax?.length ?? y.length);
       k.maxPool2x2Forward(x, y, argmax, d);
     },
     maxPool2x2Backward: (dy, argmax, dx, reluOut) => {

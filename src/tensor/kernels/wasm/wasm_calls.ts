@@ -126,12 +126,12 @@ export function conv2dBackwardBiasWasm(
   io.finish(pdb, db);
 }
 
-/** 2x2 stride-2 max-pool with the arg-max (flat index into x) of each output. */
+/** 2x2 stride-2 max-pool with the arg-max (flat index into x) of each output, if wanted. */
 export function maxPool2x2ForwardWasm(
   io: WasmIo,
   x: Float32Array,
   y: Float32Array,
-  argmax: Int32Array,
+  argmax: Int32Array | null,
   d: Pool2dDims,
 ): void {
   io.begin();
@@ -140,7 +140,7 @@ export function maxPool2x2ForwardWasm(
   const pa = io.output(y.length);
   maxPool2x2ForwardPtr(io.kernels, px, py, pa, d);
   io.finish(py, y);
-  io.finish(pa, argmax);
+  if (argmax) io.finish(pa, argmax);
 }
 
 /** `dx = 0; dx[argmax[i]] += dy[i]`, only where `reluOut[i] > 0` if given (fused ReLU). */
