@@ -20,13 +20,7 @@ import {
   fmtConvOptions,
   resolveConv2d,
 } from "./conv_options.ts";
-import {
-  convBiasGrad,
-  convForward,
-  convInputGrad,
-  convWeightGrad,
-  reluBackward,
-} from "./kernels/dispatch.ts";
+import { convForward, convGrads } from "./kernels/dispatch.ts";
 import { allocData, type Shape, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
@@ -202,29 +196,14 @@ export function conv2dRelu(
     hasBias ? [x, w, b] : [x, w],
     y,
     () => (delta: Tensor, needed?: readonly boolean[]) => {
-      const grads = conv2dGrads(reluMasked(delta, y), x, w, opts, [
+      const grads = conv2dGrads(delta, x, w, opts, [
         needed?.[0] ?? true,
         needed?.[1] ?? true,
         hasBias && (needed?.[2] ?? true),
-      ]);
+      ], y);
       return hasBias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
     },
   );
-}
-
-/** `delta [y > 0]`: the ReLU's backward from its output `y` (checked to match delta). */
-function reluMasked(delta: Tensor, y: Tensor): Tensor {
-  if (delta.rank !== y.rank || delta.shape.some((d, i) => d !== y.shape[i])) {
-    throw new TensorError(
-      "conv2dReluBackward",
-      `delta ${fmtShape(delta.shape)} must have the forward output's shape ${fmtShape(y.shape)}; ` +
-        `pass the gradient of conv2dRelu's output and that output`,
-    );
-  }
-  checkSameDType("conv2dReluBackward", [["delta", delta], ["y", y]]);
-  const out = new Tensor(allocData(y.dtype, y.size), y.shape);
-  reluBackward(delta.data, y.data, out.data);
-  return out;
 }
 
 /**
@@ -247,42 +226,58 @@ export function conv2dReluBackward(
   w: Tensor,
   opts: Conv2dOptions = {},
 ): Conv2dGrads {
-  const { dx, dw, db } = conv2dGrads(reluMasked(delta, y), x, w, opts, [true, true, true]);
+  const { dx, dw, db } = conv2dGrads(delta, x, w, opts, [true, true, true], y);
   return { dx: dx!, dw: dw!, db: db! };
 }
 
-/** The three gradients of conv2d, each computed only when `need` asks for it (else null). */
+/**
+ * The three gradients of conv2d, each computed only when `need` asks for it (else null). With
+ * `reluOut` (conv2dRelu's output, checked to match delta) the delta is masked by
+ * `reluOut > 0` first, inside the kernels.
+ */
 function conv2dGrads(
   delta: Tensor,
   x: Tensor,
   w: Tensor,
   opts: Conv2dOptions,
   [needX, needW, needB]: [boolean, boolean, boolean],
+  reluOut: Tensor | null = null,
 ): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
-  const { geometry: g } = resolveConv2d("conv2dBackward", x.shape, w.shape, opts);
+  const op = reluOut ? "conv2dReluBackward" : "conv2dBackward";
+  const { geometry: g } = resolveConv2d(op, x.shape, w.shape, opts);
   const expected = [g.batch, g.outC, g.outH, g.outW];
   if (delta.rank !== 4 || delta.shape.some((d, i) => d !== expected[i])) {
     throw new TensorError(
-      "conv2dBackward",
+      op,
       `delta ${fmtShape(delta.shape)} must have the forward output's shape ${
         fmtShape(expected)
       } (x ${fmtShape(x.shape)}, w ${fmtShape(w.shape)}, options ${fmtConvOptions(opts)}); ` +
-        `pass the gradient of conv2d's output with the same x, w and options`,
+        `pass the gradient of ${reluOut ? "conv2dRelu" : "conv2d"}'s output with the same x, ` +
+        `w and options`,
     );
   }
-  checkSameDType("conv2dBackward", [["delta", delta], ["x", x], ["w", w]]);
-  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-  if (needX) {
-    dx = new Tensor(allocData(x.dtype, x.size), x.shape);
-    convInputGrad(delta.data, w.data, dx.data, g);
+  if (reluOut && (reluOut.rank !== 4 || reluOut.shape.some((d, i) => d !== expected[i]))) {
+    throw new TensorError(
+      op,
+      `y ${fmtShape(reluOut.shape)} must be the forward output ${fmtShape(expected)} ` +
+        `(x ${fmtShape(x.shape)}, w ${fmtShape(w.shape)}); pass conv2dRelu's output`,
+    );
   }
-  if (needW) {
-    dw = new Tensor(allocData(x.dtype, w.size), w.shape);
-    convWeightGrad(x.data, delta.data, dw.data, g);
-  }
-  if (needB) {
-    db = new Tensor(allocData(x.dtype, g.outC), [g.outC]);
-    convBiasGrad(delta.data, db.data, g);
+  checkSameDType(
+    op,
+    reluOut
+      ? [["delta", delta], ["y", reluOut], ["x", x], ["w", w]]
+      : [["delta", delta], ["x", x], ["w", w]],
+  );
+  const dx = needX ? new Tensor(allocData(x.dtype, x.size), x.shape) : null;
+  const dw = needW ? new Tensor(allocData(x.dtype, w.size), w.shape) : null;
+  const db = needB ? new Tensor(allocData(x.dtype, g.outC), [g.outC]) : null;
+  if (dx || dw || db) {
+    convGrads(delta.data, x.data, w.data, reluOut?.data ?? null, {
+      dx: dx?.data ?? null,
+      dw: dw?.data ?? null,
+      db: db?.data ?? null,
+    }, g);
   }
   return { dx, dw, db };
 }

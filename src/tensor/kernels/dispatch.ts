@@ -23,7 +23,7 @@ import { gemm, type GemmArgs } from "./gemm.ts";
 import { maxPool2dBackwardKernel, maxPool2dKernel, type Pool2dGeometry } from "./pool.ts";
 import { activationGrad, mapUnary } from "./unary.ts";
 import type { Conv2dDims, Pool2dDims } from "./wasm/dims.ts";
-import { opKernels as kernels } from "./wasm/kernels.ts";
+import { type ConvGradArrays, opKernels as kernels } from "./wasm/kernels.ts";
 
 /** The stride-1 dims of `g` for the path kernels, or null if strided or dilated. */
 export function dimsOf(g: Conv2dGeometry): Conv2dDims | null {
@@ -64,35 +64,32 @@ export function convForward(
   if (relu) mapUnary("relu", y, y);
 }
 
-/** `dx = full_corr(dilate_s(delta), rot180(w))`, cropped: conv2d's input gradient. */
-export function convInputGrad(
+/**
+ * conv2d's three gradients from one delta, each where its array is given (see `conv.ts`):
+ * `dx = full_corr(dilate_s(delta), rot180(w))` cropped, `dw = valid_corr(x, delta)`,
+ * `db[o] = sum(delta[:, o])`. Given `reluOut` (the conv2dRelu output) the delta is masked by
+ * `reluOut > 0` first, without materializing the masked delta on the wasm paths.
+ */
+export function convGrads(
   delta: TensorData,
-  w: TensorData,
-  dx: TensorData,
-  g: Conv2dGeometry,
-): void {
-  const d = f32(delta) ? dimsOf(g) : null;
-  if (d) kernels().conv2dBackwardInput(delta, w, dx, d);
-  else conv2dInputGradKernel(delta, w, dx, g);
-}
-
-/** `dw = valid_corr(x, delta)`: conv2d's weight gradient. */
-export function convWeightGrad(
   x: TensorData,
-  delta: TensorData,
-  dw: TensorData,
+  w: TensorData,
+  reluOut: TensorData | null,
+  grads: ConvGradArrays,
   g: Conv2dGeometry,
 ): void {
-  const d = f32(x) ? dimsOf(g) : null;
-  if (d) kernels().conv2dBackwardFilter(x, delta, dw, d);
-  else conv2dWeightGradKernel(x, delta, dw, g);
-}
-
-/** `db[o] = sum(delta[:, o])`: conv2d's bias gradient. */
-export function convBiasGrad(delta: TensorData, db: TensorData, g: Conv2dGeometry): void {
   const d = f32(delta) ? dimsOf(g) : null;
-  if (d) kernels().conv2dBackwardBias(delta, db, d);
-  else conv2dBiasGradKernel(delta, db, g);
+  if (d) return kernels().conv2dBackward(delta, x, w, grads, d, reluOut);
+  let masked = delta;
+  if (reluOut) {
+    masked = delta instanceof Float64Array
+      ? new Float64Array(delta.length)
+      : new Float32Array(delta.length);
+    activationGrad("relu", delta, reluOut, masked);
+  }
+  if (grads.dx) conv2dInputGradKernel(masked, w, grads.dx, g);
+  if (grads.dw) conv2dWeightGradKernel(x, masked, grads.dw, g);
+  if (grads.db) conv2dBiasGradKernel(masked, grads.db, g);
 }
 
 /** `C = alpha op(A) op(B) + beta C`, the contract of `gemm.ts`. */

@@ -44,7 +44,16 @@ export function convOutSize(d: Conv2dDims): { oh: number; ow: number } {
 export function checkConv(
   op: string,
   d: Conv2dDims,
-  sizes: { x?: number; weight?: number; y?: number; bias?: number },
+  sizes: {
+    x?: number;
+    weight?: number;
+    y?: number;
+    bias?: number;
+    /** An input gradient (sized like x). */
+    dxOut?: number;
+    /** A weight gradient (sized like weight). */
+    dwOut?: number;
+  },
 ): void {
   const { oh, ow } = convOutSize(d);
   const dims = [d.n, d.c, d.h, d.w, d.o, d.kh, d.kw, ...convPads(d)];
@@ -59,6 +68,8 @@ export function checkConv(
     weight: d.o * d.c * d.kh * d.kw,
     y: d.n * d.o * oh * ow,
     bias: d.o,
+    dxOut: d.n * d.c * d.h * d.w,
+    dwOut: d.o * d.c * d.kh * d.kw,
   };
   for (const [k, v] of Object.entries(sizes)) {
     const w = want[k as keyof typeof want];

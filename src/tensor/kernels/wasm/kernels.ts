@@ -37,6 +37,13 @@ export interface ConvForwardOptions {
   relu?: boolean;
 }
 
+/** Where {@link Kernels.conv2dBackward} writes each gradient (null: not wanted). */
+export interface ConvGradArrays {
+  dx: TensorData | null;
+  dw: TensorData | null;
+  db: TensorData | null;
+}
+
 /** The kernels of one path. */
 export interface Kernels {
   /** The path these kernels run on. */
@@ -58,6 +65,20 @@ export interface Kernels {
   conv2dBackwardFilter(x: TensorData, dy: TensorData, dw: TensorData, d: Conv2dDims): void;
   /** `db[o] = sum(dy[:, o])` over batch and space. */
   conv2dBackwardBias(dy: TensorData, db: TensorData, d: Conv2dDims): void;
+  /**
+   * The three gradients of one convolution from one delta, each only where its output array
+   * is given: the three kernels above, reading `dy` once. Given `reluOut`, the output of a
+   * ReLU applied to the convolution, the delta is first masked, `dy [reluOut > 0]` (the
+   * ReLU's backward, without materializing the masked delta).
+   */
+  conv2dBackward(
+    dy: TensorData,
+    x: TensorData,
+    weight: TensorData,
+    grads: ConvGradArrays,
+    d: Conv2dDims,
+    reluOut?: TensorData | null,
+  ): void;
   /**
    * 2x2 stride-2 max-pool; `argmax[i]` = flat index into x of output i's first maximum (null:
    * not wanted, e.g. inference).
@@ -184,6 +205,19 @@ const jsKernels: Kernels = {
   conv2dBackwardInput: (dy, weight, dx, d) => conv2dInputGradKernel(dy, weight, dx, geometryOf(d)),
   conv2dBackwardFilter: (x, dy, dw, d) => conv2dWeightGradKernel(x, dy, dw, geometryOf(d)),
   conv2dBackwardBias: (dy, db, d) => conv2dBiasGradKernel(dy, db, geometryOf(d)),
+  conv2dBackward: (dy, x, weight, { dx, dw, db }, d, reluOut) => {
+    const g = geometryOf(d);
+    let delta = dy;
+    if (reluOut) {
+      delta = dy instanceof Float64Array
+        ? new Float64Array(dy.length)
+        : new Float32Array(dy.length);
+      activationGrad("relu", dy, reluOut, delta);
+    }
+    if (dx) conv2dInputGradKernel(delta, weight, dx, g);
+    if (dw) conv2dWeightGradKernel(x, delta, dw, g);
+    if (db) conv2dBiasGradKernel(delta, db, g);
+  },
   maxPool2x2Forward: (x, y, argmax, d) =>
     maxPool2dKernel(x, y, argmax ?? new Int32Array(y.length), poolGeometry(d)),
   maxPool2x2Backward: (dy, argmax, dx, reluOut) => {
@@ -233,6 +267,13 @@ function wasmPath(path: KernelPath, io: () => WasmIo): Kernels {
       if (v) w.conv2dBackwardBiasWasm(K(), ...v, d.n, d.o, oh * ow);
       else plain.conv2dBackwardBias(dy, db, d);
     },
+    conv2dBackward: (dy, x, weight, grads, d, reluOut = null) => {
+      const v = asF32(dy, x, weight, reluOut, grads.dx, grads.dw, grads.db);
+      if (v) {
+        const [fdy, fx, fw, fr, dx, dw, db] = v;
+        w.conv2dBackwardWasm(K(), fdy, fx, fw, { dx, dw, db }, d, fr);
+      } else plain.conv2dBackward(dy, x, weight, grads, d, reluOut);
+    },
     maxPool2x2Forward: (x, y, argmax, d) => {
       const v = asF32(x, y);
       if (v) w.maxPool2x2ForwardWasm(K(), ...v, argmax, d);
@@ -281,6 +322,18 @@ function checked(k: Kernels): Kernels {
     conv2dBackwardBias: (dy, db, d) => {
       checkConv("conv2dBackwardBias", d, { y: dy.length, bias: db.length });
       k.conv2dBackwardBias(dy, db, d);
+    },
+    conv2dBackward: (dy, x, weight, grads, d, reluOut) => {
+      checkConv("conv2dBackward", d, {
+        y: dy.length,
+        x: x.length,
+        weight: weight.length,
+        ...(grads.dx ? { dxOut: grads.dx.length } : {}),
+        ...(grads.dw ? { dwOut: grads.dw.length } : {}),
+        ...(grads.db ? { bias: grads.db.length } : {}),
+      });
+      if (reluOut) checkSame("conv2dBackward", dy, reluOut);
+      k.conv2dBackward(dy, x, weight, grads, d, reluOut);
     },
     maxPool2x2Forward: (x, y, argmax, d) => {
       checkPool("maxPool2x2Forward", d, x.length, y.length, argmax?.length ?? y.length);

@@ -126,6 +126,44 @@ export function conv2dBackwardBiasWasm(
   io.finish(pdb, db);
 }
 
+/**
+ * The gradients of one convolution from one delta (dx, dw, db where given), the delta masked
+ * by `reluOut > 0` first if given (a fused ReLU): `dy` (and `reluOut`) go in once, and the
+ * masked delta stays in scratch memory.
+ */
+export function conv2dBackwardWasm(
+  io: WasmIo,
+  dy: Float32Array,
+  x: Float32Array,
+  weight: Float32Array,
+  { dx, dw, db }: { dx: Float32Array | null; dw: Float32Array | null; db: Float32Array | null },
+  d: Conv2dDims,
+  reluOut: Float32Array | null = null,
+): void {
+  io.begin();
+  let pdy = io.input(dy);
+  const px = dw ? io.input(x) : 0;
+  const pr = reluOut ? io.input(reluOut) : 0;
+  const pdx = dx ? io.output(dx.length) : 0;
+  const pdw = dw ? io.output(dw.length) : 0;
+  const pdb = db ? io.output(d.o) : 0;
+  const K = io.kernels;
+  const mark = K.mark();
+  if (reluOut) {
+    const masked = K.alloc(dy.length);
+    reluBackwardPtr(K, pr, pdy, masked, dy.length);
+    pdy = masked;
+  }
+  const { oh, ow } = convOutSize(d);
+  if (db) conv2dBackwardBiasPtr(K, pdy, pdb, d.n, d.o, oh * ow);
+  if (dw) conv2dBackwardFilterPtr(K, px, pdy, pdw, d);
+  if (dx) conv2dBackwardInputPtr(K, pdy, weight, pdx, d, chooseVariant(d.c, d.w));
+  K.release(mark);
+  if (dx) io.finish(pdx, dx);
+  if (dw) io.finish(pdw, dw);
+  if (db) io.finish(pdb, db);
+}
+
 /** 2x2 stride-2 max-pool with the arg-max (flat index into x) of each output, if wanted. */
 export function maxPool2x2ForwardWasm(
   io: WasmIo,

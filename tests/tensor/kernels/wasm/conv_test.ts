@@ -23,6 +23,10 @@ function checkAllPaths(r: () => number, d: ConvShape, label: string): void {
   const b = randomF32(r, d.o), dy = randomF32(r, d.n * d.o * oh * ow);
   const fwd = convForwardRef(x, w, b, d), fwdRelu = convForwardRef(x, w, null, d, true);
   const bwd = convBackwardRef(x, w, dy, d);
+  // The fused ReLU backward masks dy by a ReLU output (here: the forward's, rounded).
+  const reluOut = Float32Array.from(fwdRelu.value);
+  const masked = dy.map((v, i) => reluOut[i] > 0 ? v : 0);
+  const bwdRelu = convBackwardRef(x, w, masked, d);
   const what = (path: string, k: string) => `${path} ${k} ${label} ${JSON.stringify(d)}`;
   for (const path of KERNEL_PATHS) {
     const k = kernelsFor(path);
@@ -41,6 +45,23 @@ function checkAllPaths(r: () => number, d: ConvShape, label: string): void {
     const db = new Float32Array(d.o).fill(NaN);
     k.conv2dBackwardBias(dy, db, d);
     assertClose(db, bwd.db, what(path, "bias grad"));
+    const fresh = () => ({
+      dx: new Float32Array(x.length).fill(NaN),
+      dw: new Float32Array(w.length).fill(NaN),
+      db: new Float32Array(d.o).fill(NaN),
+    });
+    const all = fresh();
+    k.conv2dBackward(dy, x, w, all, d);
+    assertClose(all.dx, bwd.dx, what(path, "conv2dBackward dx"));
+    assertClose(all.dw, bwd.dw, what(path, "conv2dBackward dw"));
+    assertClose(all.db, bwd.db, what(path, "conv2dBackward db"));
+    const fused = fresh();
+    k.conv2dBackward(dy, x, w, { ...fused, dx: null }, d, reluOut);
+    assert.ok(fused.dx.every(Number.isNaN), "dx not written when not asked for");
+    assertClose(fused.dw, bwdRelu.dw, what(path, "conv2dBackward+relu dw"));
+    assertClose(fused.db, bwdRelu.db, what(path, "conv2dBackward+relu db"));
+    k.conv2dBackward(dy, x, w, { dx: fused.dx, dw: null, db: null }, d, reluOut);
+    assertClose(fused.dx, bwdRelu.dx, what(path, "conv2dBackward+relu dx"));
   }
 }
 
@@ -166,6 +187,11 @@ Deno.test("conv2d kernels: float64 runs the plain kernels; wrong sizes are rejec
     assert.throws(
       () => k.conv2dBackwardFilter(x, new Float64Array(4), new Float64Array(4), { ...d, kh: 4 }),
       /kernel 4x2 larger than the padded input/,
+    );
+    const grads = { dx: new Float64Array(8), dw: null, db: null };
+    assert.throws(
+      () => k.conv2dBackward(new Float64Array(4), x, w, grads, d),
+      /conv2dBackward: dxOut has 8 elements, expected 9/,
     );
   }
 });
