@@ -129,7 +129,15 @@ export {
   type GradcheckPoint,
   type GradcheckReport,
 } from "./src/autograd/gradcheck.ts";
-export * as ref from "./src/autograd/reference.ts";
+export * as ref from "./src/autograd/ref.ts";
+export {
+  formatGradientSuite,
+  gradientSuiteOps,
+  type GradientSuiteOptions,
+  type GradientSuiteReport,
+  type GradientSuiteRow,
+  runGradientSuite,
+} from "./src/autograd/suite.ts";
 
 export { type Conv2dOptions, type Conv2dPadding, type Pair } from "./src/tensor/conv_options.ts";
 export {
@@ -249,3 +257,67 @@ export { decodePnm, encodePgm, type PgmEncodeOptions } from "./src/lenet/pnm.ts"
 export { ImageError } from "./src/lenet/raster.ts";
 
 export { type KernelPath, kernelPath } from "./src/tensor/kernels/wasm/runtime.ts";
+
+// --- MNIST data: IDX parsing, verified download, progress display (issue #4) ---
+export type {
+  AbortedError,
+  DataError,
+  DataErrorKind,
+  FetchError,
+  FileError,
+  IdxError,
+  IdxErrorKind,
+  OptionError,
+  UnavailableError,
+} from "./src/lenet/data_error.ts";
+export {
+  encodeIdx,
+  type IdxArray,
+  type IdxData,
+  type IdxDType,
+  type IdxHeader,
+  parseIdx,
+  parseIdxHeader,
+} from "./src/lenet/idx.ts";
+export { readIdxBytes, readIdxFile, type ReadIdxOptions } from "./src/lenet/idx_file.ts";
+export {
+  DEFAULT_MIRRORS,
+  MNIST_FILES,
+  type MnistFileName,
+  type MnistFileSpec,
+  parseMirrors,
+  verifyMnistFile,
+} from "./src/lenet/mnist_files.ts";
+export {
+  type DownloadEvent,
+  downloadMnistFile,
+  type DownloadOptions,
+  ensureMnist,
+  type EnsureOptions,
+  type MnistPaths,
+} from "./src/lenet/download.ts";
+export {
+  type Dataset,
+  DEFAULT_MNIST_DIR,
+  loadMnist,
+  type LoadMnistOptions,
+  type Mnist,
+  MNIST_MEAN,
+  MNIST_STD,
+  type MnistAssembleOptions,
+  type MnistDir,
+  mnistFromIdx,
+  resolveMnistDir,
+} from "./src/lenet/mnist.ts";
+export {
+  createProgress,
+  formatBytes,
+  formatDuration,
+  formatRate,
+  type Progress,
+  type ProgressOptions,
+  type ProgressUpdate,
+  type ProgressWriter,
+  renderLine,
+} from "./src/cli/progress.ts";
+export { downloadReporter } from "./src/cli/data.ts";

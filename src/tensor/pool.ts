@@ -121,7 +121,7 @@ export interface MaxPool2dResult {
 /**
  * Max pooling that also returns, for each output, the flat index into `x` of the maximum it took
  * (the first maximum in row-major window order on ties); {@link maxPool2dBackward} routes deltas
- * through these positions.
+ * through these positions. `y` is differentiable like {@link maxPool2d}'s output.
  *
  * @example
  * ```ts
@@ -138,8 +138,9 @@ export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dRe
 }
 
 /**
- * Max pooling with arg-max; the arg-max array must stay internal (never written to). With
- * `withArgmax` false the arg-max is not produced (an empty array): nothing will read it.
+ * Max pooling with arg-max, recorded for the autograd; the arg-max array must stay internal
+ * (never written to). With `withArgmax` false (only when no recorder traces `x`, so no pullback
+ * can be asked for) the arg-max is not produced (an empty array) and nothing is recorded.
  */
 function maxPoolArgmax(x: Tensor, opts: Pool2dOptions, withArgmax = true): MaxPool2dResult {
   const g = resolvePool("maxPool2d", x.shape, opts);
@@ -148,6 +149,11 @@ function maxPoolArgmax(x: Tensor, opts: Pool2dOptions, withArgmax = true): MaxPo
   const y = new Tensor(allocData(x.dtype, size), shape);
   const argmax = withArgmax ? new Int32Array(size) : new Int32Array(0);
   maxPoolForward(x.data, y.data, withArgmax ? argmax : null, g);
+  // Recorded here (not only in maxPool2d) so that `y` is differentiable however it was made:
+  // an unrecorded `y` would be a constant to the autograd, its gradient silently zero.
+  if (withArgmax) {
+    recordOp("maxPool2d", [x], y, () => (d) => [maxPool2dBackward(d, argmax, x.shape)]);
+  }
   return { y, argmax };
 }
 
@@ -165,10 +171,7 @@ function maxPoolArgmax(x: Tensor, opts: Pool2dOptions, withArgmax = true): MaxPo
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   // Untraced (inference), no pullback can be asked for: skip copying out the arg-max.
-  const traced = willRecord([x]);
-  const { y, argmax } = maxPoolArgmax(x, opts, traced);
-  if (!traced) return y;
-  return recordOp("maxPool2d", [x], y, () => (g) => [maxPool2dBackward(g, argmax, x.shape)]);
+  return maxPoolArgmax(x, opts, willRecord([x])).y;
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   type KernelPath,
   setKernelPath,
 } from "../../src/tensor/kernels/wasm/runtime.ts";
-import { rand } from "./fd_conv.ts";
+import { rand } from "../autograd/helpers.ts";
 
 const PATHS = KERNEL_PATHS.filter(isSupported);
 

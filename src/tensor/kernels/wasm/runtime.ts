@@ -7,11 +7,12 @@
  * - `wasm-simd`: the same kernels with `f32x4.mul` + `f32x4.add` (plain SIMD128);
  * - `js`: the plain-TypeScript kernels (any JavaScript engine).
  *
- * Detection (once, on first use): `WebAssembly.validate` of a three-instruction module using
+ * Detection (once, on first use): compiling a three-instruction module using
  * `f32x4.relaxed_madd` picks `wasm-relaxed`; failing that, one using `f32x4.mul` picks
- * `wasm-simd`; failing that (or without `WebAssembly`), `js`. Validation is the right probe: a
- * host that does not know an opcode rejects the module at compile time, and the kernels are
- * emitted from the same opcode tables. Override it with the environment variable
+ * `wasm-simd`; failing that (or without `WebAssembly`, or where a Content Security Policy
+ * forbids compiling WebAssembly), `js`. Compilation is the right probe: a host that does not
+ * know an opcode rejects the module at compile time, and the kernels are emitted from the same
+ * opcode tables. Override it with the environment variable
  * `GRADPROOF_KERNELS=wasm-relaxed|wasm-simd|js` (read only when the env permission for it is
  * already granted, so importing never prompts) or with {@link setKernelPath}.
  *
@@ -67,7 +68,12 @@ function validateProbe(flavor: Flavor): boolean {
     else f.f32x4Mul().localGet(f.param(2, "v128")).f32x4Add();
   });
   try {
-    return WebAssembly.validate(mod.encode());
+    const bytes = mod.encode();
+    if (!WebAssembly.validate(bytes)) return false;
+    // Validation alone is not enough: a page whose Content Security Policy lacks
+    // 'wasm-unsafe-eval' validates modules but refuses to compile them. Compile the probe.
+    new WebAssembly.Module(bytes);
+    return true;
   } catch {
     return false;
   }
