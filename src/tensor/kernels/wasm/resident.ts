@@ -24,8 +24,12 @@
 
 import type { WasmArray, WasmIo, WasmKernels } from "./runtime.ts";
 
-/** Arena budget: reset when a call starts above it (at least 4x the largest call's needs). */
-const MIN_BUDGET = 64 << 20;
+/**
+ * Default arena budget in bytes: a call that starts above the budget resets the arena. A
+ * LeNet-5 training step at batch 64 writes ~15 MB; a budget of a few steps keeps the copies of
+ * one step alive through its backward pass without touching much fresh memory.
+ */
+const MIN_BUDGET = 32 << 20;
 
 interface Copy {
   generation: number;
@@ -35,7 +39,9 @@ interface Copy {
 /** A {@link WasmIo} that reuses the wasm copies of arrays it wrote (see the module doc). */
 export class ResidentIo implements WasmIo {
   readonly #copies = new WeakMap<WasmArray, Copy>();
-  #budget = MIN_BUDGET;
+  /** The arena budget's floor in bytes (the budget also keeps room for 4 of the largest call). */
+  minBudget: number = MIN_BUDGET;
+  #largest = 0;
   #callStart = 0;
   /** Inputs found in wasm memory / copied in (for benchmarks). */
   hits = 0;
@@ -47,7 +53,7 @@ export class ResidentIo implements WasmIo {
 
   begin(): void {
     const K = this.kernels;
-    if (K.used > this.#budget || !this.enabled) K.reset();
+    if (K.used > Math.max(this.minBudget, 4 * this.#largest) || !this.enabled) K.reset();
     this.#callStart = K.used;
   }
 
@@ -71,7 +77,6 @@ export class ResidentIo implements WasmIo {
     if (off === 0 && len === dst.length) {
       this.#copies.set(dst, { generation: K.generation, ptr: p });
     }
-    // Keep room for four calls like this one before the next reset.
-    this.#budget = Math.max(this.#budget, 4 * (K.used - this.#callStart));
+    this.#largest = Math.max(this.#largest, K.used - this.#callStart);
   }
 }
