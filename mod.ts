@@ -148,6 +148,7 @@ export {
   conv2dRelu,
   conv2dReluBackward,
 } from "./src/tensor/conv.ts";
+export { conv2dReluMaxPool, conv2dReluMaxPoolBackward } from "./src/tensor/conv_block.ts";
 export {
   convolve2d,
   convolve2dBackward,

@@ -14,6 +14,7 @@
 import {
   conv2d,
   conv2dRelu,
+  conv2dReluMaxPool,
   crossEntropy,
   dense,
   flatten,
@@ -69,27 +70,39 @@ export interface Layer {
 }
 
 /**
- * The layers of LeNet-5 `modern` over `p`, ending with the loss on `labels` (if given). With
- * `fused`, each convolution and its ReLU are one `conv2dRelu` op (named like the convolution).
+ * How the convolutional blocks run: `"none"`, conv2d -> relu -> maxPool2d (as the trainer's
+ * model writes them); `"relu"`, conv2dRelu -> maxPool2d; `"block"`, one conv2dReluMaxPool.
  */
-export function lenetLayers(p: LeNetParams, labels?: ArrayLike<number>, fused = false): Layer[] {
+export type Fusion = "none" | "relu" | "block";
+
+/**
+ * The layers of LeNet-5 `modern` over `p`, ending with the loss on `labels` (if given); fused
+ * ops are named like the convolution they start with.
+ */
+export function lenetLayers(
+  p: LeNetParams,
+  labels?: ArrayLike<number>,
+  fusion: Fusion = "none",
+): Layer[] {
   const none = () => 0;
-  const conv = fused ? conv2dRelu : conv2d;
+  const pool = { kernel: 2 };
+  const block = (name: string, w: Tensor, b: Tensor, opts: object, flops: number): Layer[] => {
+    const f = () => flops;
+    if (fusion === "block") {
+      return [{ name, run: (x) => conv2dReluMaxPool(x, w, b, opts, pool), flops: (n) => n * f() }];
+    }
+    const i = name.slice(-1);
+    return [
+      fusion === "relu"
+        ? { name, run: (x) => conv2dRelu(x, w, b, opts), flops: (n) => n * f() }
+        : { name, run: (x) => conv2d(x, w, b, opts), flops: (n) => n * f() },
+      ...(fusion === "relu" ? [] : [{ name: `relu${i}`, run: relu, flops: none }]),
+      { name: `pool${i}`, run: (x: Tensor) => maxPool2d(x, pool), flops: none },
+    ];
+  };
   const layers: Layer[] = [
-    {
-      name: "conv1",
-      run: (x) => conv(x, p.c1w, p.c1b, { padding: 2 }),
-      flops: (n) => 2 * n * 6 * 28 * 28 * 25,
-    },
-    ...(fused ? [] : [{ name: "relu1", run: relu, flops: none }]),
-    { name: "pool1", run: (x) => maxPool2d(x, { kernel: 2 }), flops: none },
-    {
-      name: "conv2",
-      run: (x) => conv(x, p.c2w, p.c2b),
-      flops: (n) => 2 * n * 16 * 10 * 10 * 150,
-    },
-    ...(fused ? [] : [{ name: "relu2", run: relu, flops: none }]),
-    { name: "pool2", run: (x) => maxPool2d(x, { kernel: 2 }), flops: none },
+    ...block("conv1", p.c1w, p.c1b, { padding: 2 }, 2 * 6 * 28 * 28 * 25),
+    ...block("conv2", p.c2w, p.c2b, {}, 2 * 16 * 10 * 10 * 150),
     { name: "flatten", run: (x) => flatten(x), flops: none },
     { name: "dense1", run: (x) => dense(x, p.f1w, p.f1b), flops: (n) => 2 * n * 400 * 120 },
     { name: "relu3", run: relu, flops: none },
@@ -106,9 +119,9 @@ export function lenetForward(
   p: LeNetParams,
   x: Tensor,
   labels?: ArrayLike<number>,
-  fused = false,
+  fusion: Fusion = "none",
 ): Tensor {
-  for (const layer of lenetLayers(p, labels, fused)) x = layer.run(x);
+  for (const layer of lenetLayers(p, labels, fusion)) x = layer.run(x);
   return x;
 }
 

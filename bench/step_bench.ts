@@ -28,6 +28,7 @@ import { isSupported, KERNEL_PATHS, type KernelPath } from "../src/tensor/kernel
 import { type Pullback, withRecorder } from "../src/tensor/trace.ts";
 import {
   activate,
+  type Fusion,
   initLeNet,
   lenetForward,
   lenetLayers,
@@ -59,18 +60,20 @@ export interface StepSetup {
 
 /**
  * Builds the step and the per-op cases for `path` at batch `batch`; `resident: false` copies
- * every operand in and out of wasm memory, `fused` runs conv2dRelu instead of conv2d + relu.
+ * every operand in and out of wasm memory; `fusion` picks the model's conv blocks (`Fusion`).
  */
 export function setupStep(
   path: KernelPath,
   batch: number,
-  { resident = true, fused = false } = {},
+  { resident = true, fusion = "none" as Fusion } = {},
 ): StepSetup {
-  const label = `${path}${resident || path === "js" ? "" : " copy"}${fused ? " fused" : ""}`;
+  const label = `${path}${resident || path === "js" ? "" : " copy"}${
+    fusion === "none" ? "" : fusion === "relu" ? " fused" : " block"
+  }`;
   activate(path, resident);
   const params = initLeNet(0);
   const { x, labels } = syntheticBatch(batch, 1);
-  const layers = lenetLayers(params, labels, fused);
+  const layers = lenetLayers(params, labels, fusion);
   const acts: Tensor[] = [x];
   for (const l of layers) acts.push(l.run(acts[acts.length - 1]));
   const pbs = layers.map((l, i) => capture(() => l.run(acts[i])));
@@ -80,7 +83,7 @@ export function setupStep(
   cts[layers.length] = ones([]);
   for (let i = layers.length - 1; i > 0; i--) cts[i] = pbs[i].pullback(cts[i + 1], needed[i])[0]!;
 
-  const loss = (p: LeNetParams, xb: Tensor) => lenetForward(p, xb, labels, fused);
+  const loss = (p: LeNetParams, xb: Tensor) => lenetForward(p, xb, labels, fusion);
   const vg = valueAndGrad(loss);
   const opt = momentum({ lr: 0.01, momentum: 0.9 });
   let state = opt.init(params);
@@ -97,7 +100,7 @@ export function setupStep(
   const cases: TimedCase[] = [
     { name: tag("step"), fn: step },
     { name: tag("valueAndGrad"), fn: on(() => vg(params, x)) },
-    { name: tag("forward"), fn: on(() => lenetForward(params, x, labels, fused)) },
+    { name: tag("forward"), fn: on(() => lenetForward(params, x, labels, fusion)) },
     { name: tag("optimizer"), fn: on(() => opt.step(params, grads, state)) },
     ...layers.map((l, i) => ({ name: tag(`fwd ${l.name}`), fn: on(() => l.run(acts[i])) })),
     ...layers.map((l, i) => ({
@@ -125,8 +128,10 @@ function report(setups: StepSetup[], rounds: number): string {
   const get = (p: string, n: string) => med[`${p}|${n}`]?.medianMs ?? NaN;
   const paths = setups.map((s) => s.label);
   const batch = setups[0].batch;
+  // Column width: the longest label + " fwd" + the bwd column, and some air.
+  const W = Math.max(28, ...paths.map((p) => p.length + 15));
   const header = `${"op".padEnd(22)}${
-    paths.map((p) => `${p} fwd`.padStart(19) + "bwd".padStart(9)).join("")
+    paths.map((p) => `${p} fwd`.padStart(W - 9) + "bwd".padStart(9)).join("")
   }`;
   const lines = [
     `LeNet-5 modern training step, batch ${batch}, float32: median CPU ms per call ` +
@@ -140,16 +145,17 @@ function report(setups: StepSetup[], rounds: number): string {
   for (const name of names) {
     lines.push(
       `${name.padEnd(22)}${
-        paths.map((p) => f2(get(p, `fwd ${name}`)).padStart(19) + f2(get(p, `bwd ${name}`))).join(
-          "",
-        )
+        paths.map((p) => f2(get(p, `fwd ${name}`)).padStart(W - 9) + f2(get(p, `bwd ${name}`)))
+          .join(
+            "",
+          )
       }`,
     );
   }
   const sum = (p: string, dir: string) =>
     names.reduce((s, n) => s + (get(p, `${dir} ${n}`) || 0), 0);
   const row = (label: string, f: (p: string) => number) =>
-    lines.push(`${label.padEnd(22)}${paths.map((p) => f2(f(p)).padStart(28)).join("")}`);
+    lines.push(`${label.padEnd(22)}${paths.map((p) => f2(f(p)).padStart(W)).join("")}`);
   lines.push("");
   row("sum of op forwards", (p) => sum(p, "fwd"));
   row("sum of op backwards", (p) => sum(p, "bwd"));
@@ -163,11 +169,12 @@ function report(setups: StepSetup[], rounds: number): string {
   for (const p of paths) {
     const ms = get(p, "step");
     lines.push(
-      `${p.padEnd(18)} step ${ms.toFixed(2)} ms (wall ${med[`${p}|step`].wallMs.toFixed(2)})  ${
-        Math.round(batch / ms * 1000)
-      } examples/s  ${(stepFlops(batch) / ms / 1e6).toFixed(1)} GFLOP/s  ${
-        Number.isNaN(js) ? "" : `x${(js / ms).toFixed(2)} vs js`
-      }`,
+      `${p.padEnd(18)} step ${ms.toFixed(2)} ms (fastest ${med[`${p}|step`].minMs.toFixed(2)}, ` +
+        `wall ${med[`${p}|step`].wallMs.toFixed(2)})  ${
+          Math.round(batch / ms * 1000)
+        } examples/s  ${(stepFlops(batch) / ms / 1e6).toFixed(1)} GFLOP/s  ${
+          Number.isNaN(js) ? "" : `x${(js / ms).toFixed(2)} vs js`
+        }`,
     );
   }
   const ac = med["js|alloc+copy"];
@@ -189,18 +196,19 @@ if (import.meta.main) {
       batch: { type: "string", default: "64" },
       paths: {
         type: "string",
-        default: [...supported, "wasm-relaxed copy", "wasm-relaxed fused"].join(","),
+        default: [...supported, "wasm-relaxed copy", "wasm-relaxed fused", "wasm-relaxed block"]
+          .join(","),
       },
       rounds: { type: "string", default: "9" },
     },
   });
   // "<path> copy": a wasm path with the wasm-resident copies off (every operand copied);
-  // "<path> fused": the model with conv2dRelu layers.
+  // "<path> fused": the model with conv2dRelu layers; "<path> block": conv2dReluMaxPool.
   const setups = values.paths.split(",").map((p) => {
     const [path, ...flags] = p.split(" ") as [KernelPath, ...string[]];
     return setupStep(path, Number(values.batch), {
       resident: !flags.includes("copy"),
-      fused: flags.includes("fused"),
+      fusion: flags.includes("block") ? "block" : flags.includes("fused") ? "relu" : "none",
     });
   });
   console.log(report(setups, Number(values.rounds)));

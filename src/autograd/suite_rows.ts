@@ -8,10 +8,10 @@
  */
 
 import { correlate2d, type Correlate2dMode } from "../tensor/correlate.ts";
-import { conv2d, conv2dRelu } from "../tensor/conv.ts";
+import { conv2d } from "../tensor/conv.ts";
 import type { Operand } from "../tensor/elementwise.ts";
 import type { maxPool2d } from "../tensor/pool.ts";
-import { fromData, type Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { prngKey, randomPermutation } from "../tensor/random.ts";
 import * as ref from "./ref.ts";
 import {
@@ -125,27 +125,6 @@ export function buildConv({ n, c, o, hw, k, s, d, padding, bias, seed }: ConvPar
     [x, wt, normal(seed + 2, [o])],
     (x, w, b) => conv2d(x, w, b, opts),
     (x, w, b) => ref.conv2d(x, w, b, opts),
-    ["x", "w", "b"],
-  );
-}
-
-/**
- * conv2dRelu = relu(conv2d): integer inputs and weights with half-integer biases, so every
- * pre-activation is a half-integer, at least 0.5 from the ReLU's kink (far beyond the
- * finite-difference step) whatever the shapes.
- */
-export function buildConvRelu(p: ConvParams): SuiteCase {
-  const c = buildConv({ ...p, bias: true });
-  const round = (t: Tensor, shift: number) =>
-    fromData(Array.from(t.data, (v) => Math.round(1.5 * v) + shift), t.shape, {
-      dtype: "float64",
-    });
-  const [x, w, b] = c.inputs;
-  const opts = { stride: p.s, padding: p.padding, dilation: p.d };
-  return one(
-    [round(x, 0), round(w, 0), round(b, 0.5)],
-    (x, w, b) => conv2dRelu(x, w, b, opts),
-    (x, w, b) => ref.relu(ref.conv2d(x, w, b, opts)),
     ["x", "w", "b"],
   );
 }

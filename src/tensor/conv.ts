@@ -46,11 +46,17 @@ export function conv2dOutputShape(
 }
 
 /** Validates the bias: `[O]` for `O` output maps, or null/undefined. */
-function checkBias(b: Tensor | null | undefined, x: Tensor, w: Tensor, opts: Conv2dOptions): void {
+export function checkBias(
+  b: Tensor | null | undefined,
+  x: Tensor,
+  w: Tensor,
+  opts: Conv2dOptions,
+  op = "conv2d",
+): void {
   if (b === null || b === undefined) return;
   if (b.rank !== 1 || b.shape[0] !== w.shape[0]) {
     throw new TensorError(
-      "conv2d",
+      op,
       `bias b ${fmtShape(b.shape)} must be [${w.shape[0]}], one value per output map of w ${
         fmtShape(w.shape)
       } (x ${fmtShape(x.shape)}, options ${fmtConvOptions(opts)}); ` +
@@ -183,7 +189,7 @@ export function conv2dRelu(
   opts: Conv2dOptions = {},
 ): Tensor {
   const { geometry: g } = resolveConv2d("conv2dRelu", x.shape, w.shape, opts);
-  checkBias(b, x, w, opts);
+  checkBias(b, x, w, opts, "conv2dRelu");
   const hasBias = b !== null && b !== undefined;
   checkSameDType("conv2dRelu", hasBias ? [["x", x], ["w", w], ["b", b]] : [["x", x], ["w", w]]);
   const y = new Tensor(

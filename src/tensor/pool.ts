@@ -47,7 +47,7 @@ function fmtPoolOptions(opts: Pool2dOptions): string {
 }
 
 /** Validates a pooling's input shape and options and returns its geometry. */
-function resolvePool(op: string, shape: Shape, opts: Pool2dOptions): Pool2dGeometry {
+export function resolvePool(op: string, shape: Shape, opts: Pool2dOptions): Pool2dGeometry {
   const ctx = `x ${fmtShape(shape)}, options ${fmtPoolOptions(opts ?? {} as Pool2dOptions)}`;
   if (shape.length < 2) {
     throw new TensorError(
@@ -97,7 +97,8 @@ function resolvePool(op: string, shape: Shape, opts: Pool2dOptions): Pool2dGeome
   };
 }
 
-function outShape(shape: Shape, g: Pool2dGeometry): number[] {
+/** The pooled shape: `shape` with its last two extents replaced by the output's. */
+export function outShape(shape: Shape, g: Pool2dGeometry): number[] {
   return [...shape.slice(0, -2), g.outH, g.outW];
 }
 

@@ -12,6 +12,8 @@ import {
   type Conv2dOptions,
   conv2dRelu,
   conv2dReluBackward,
+  conv2dReluMaxPool,
+  conv2dReluMaxPoolBackward,
   dense,
   denseBackward,
   fromData,
@@ -76,6 +78,14 @@ function runOps(path: KernelPath, dtype: "float32" | "float64"): Results {
       const gr = conv2dReluBackward(delta, r, x, w, opts);
       Object.assign(out, { [`convRelu${i}`]: r, [`convRelu${i} dx`]: gr.dx });
       Object.assign(out, { [`convRelu${i} dw`]: gr.dw, [`convRelu${i} db`]: gr.db });
+      if (r.shape[2] >= 2 && r.shape[3] >= 2) {
+        const pool = { kernel: 2 };
+        const blk = conv2dReluMaxPool(x, w, b, opts, pool);
+        const gb = pick(pairOf(seed++, blk.shape as number[]));
+        const bg = conv2dReluMaxPoolBackward(gb, x, w, b, opts, pool);
+        Object.assign(out, { [`block${i}`]: blk, [`block${i} dx`]: bg.dx });
+        Object.assign(out, { [`block${i} dw`]: bg.dw, [`block${i} db`]: bg.db });
+      }
     });
     POOLS.forEach(([xs, opts], i) => {
       const x = pick(pairOf(seed++, xs));
@@ -140,6 +150,7 @@ Deno.test("kernel paths: float64 always runs the plain kernels (bit-identical on
 const FOCUSED = [
   "tests/tensor/conv_test.ts",
   "tests/tensor/conv_relu_test.ts",
+  "tests/tensor/conv_block_test.ts",
   "tests/tensor/pool_test.ts",
   "tests/tensor/matmul_test.ts",
   "tests/tensor/activations_test.ts",

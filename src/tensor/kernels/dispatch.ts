@@ -92,6 +92,57 @@ export function convGrads(
   if (grads.db) conv2dBiasGradKernel(masked, grads.db, g);
 }
 
+/** Fresh storage of `like`'s element type. */
+function scratchLike(like: TensorData, n: number): TensorData {
+  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/**
+ * The conv block `y = maxPool(relu(conv(x, w, b)))` (conv geometry `g`, pooling `pg` over the
+ * convolution's output), with the arg-max into that output if wanted. On the wasm paths the
+ * convolution's output never leaves scratch memory.
+ */
+export function convReluPoolForward(
+  x: TensorData,
+  w: TensorData,
+  b: TensorData | null,
+  y: TensorData,
+  argmax: Int32Array | null,
+  g: Conv2dGeometry,
+  pg: Pool2dGeometry,
+): void {
+  const d = f32(x) && poolDims(pg) ? dimsOf(g) : null;
+  if (d) return kernels().conv2dReluPoolForward(x, w, b, y, argmax, d);
+  const z = scratchLike(x, g.batch * g.outC * g.outH * g.outW);
+  conv2dForwardKernel(x, w, b, z, g);
+  mapUnary("relu", z, z);
+  maxPool2dKernel(z, y, argmax ?? new Int32Array(y.length), pg);
+}
+
+/**
+ * The conv block's gradients: `dz = 0; dz[argmax[t]] += delta[t]` where `y[t] > 0` (max-pool
+ * and ReLU backward in one pass: `y[t] = relu(z)[argmax[t]]`, so `y[t] > 0` is the ReLU's mask
+ * at the routed cell), then the convolution's gradients at `dz`, each where wanted.
+ */
+export function convReluPoolGrads(
+  delta: TensorData,
+  y: TensorData,
+  argmax: Int32Array,
+  x: TensorData,
+  w: TensorData,
+  grads: ConvGradArrays,
+  g: Conv2dGeometry,
+  pg: Pool2dGeometry,
+): void {
+  const d = f32(delta) && poolDims(pg) ? dimsOf(g) : null;
+  if (d) return kernels().conv2dReluPoolBackward(delta, y, argmax, x, w, grads, d);
+  const dz = scratchLike(delta, g.batch * g.outC * g.outH * g.outW);
+  maxPool2dBackwardKernel(delta, argmax, dz, dz.length, y);
+  if (grads.dx) conv2dInputGradKernel(dz, w, grads.dx, g);
+  if (grads.dw) conv2dWeightGradKernel(x, dz, grads.dw, g);
+  if (grads.db) conv2dBiasGradKernel(dz, grads.db, g);
+}
+
 /** `C = alpha op(A) op(B) + beta C`, the contract of `gemm.ts`. */
 export function matmulKernel(a: TensorData, b: TensorData, c: TensorData, args: GemmArgs): void {
   if (f32(a)) kernels().sgemm(a, b, c, args);

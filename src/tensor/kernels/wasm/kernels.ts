@@ -15,17 +15,9 @@
  */
 
 import type { TensorData } from "../../tensor.ts";
-import {
-  conv2dBiasGradKernel,
-  conv2dForwardKernel,
-  type Conv2dGeometry,
-  conv2dInputGradKernel,
-  conv2dWeightGradKernel,
-} from "../conv.ts";
-import { gemm, type GemmArgs } from "../gemm.ts";
-import { maxPool2dBackwardKernel, maxPool2dKernel, type Pool2dGeometry } from "../pool.ts";
-import { activationGrad, mapUnary } from "../unary.ts";
-import { checkConv, type Conv2dDims, convOutSize, convPads, type Pool2dDims } from "./dims.ts";
+import type { GemmArgs } from "../gemm.ts";
+import { checkConv, type Conv2dDims, convOutSize, type Pool2dDims } from "./dims.ts";
+import { jsKernels } from "./js_path.ts";
 import { ResidentIo } from "./resident.ts";
 import { type KernelPath, kernelPath, type WasmIo, wasmKernels } from "./runtime.ts";
 import type { Flavor } from "./simd.ts";
@@ -78,6 +70,33 @@ export interface Kernels {
     grads: ConvGradArrays,
     d: Conv2dDims,
     reluOut?: TensorData | null,
+  ): void;
+  /**
+   * The conv block `y = maxPool2x2(relu(x ⋆ weight + bias))`: the convolution's output stays
+   * in scratch memory; `argmax[i]` = flat index into that output (`[n, o, oh, ow]`) of output
+   * i's first maximum (null: not wanted). `y` is `[n, o, floor(oh/2), floor(ow/2)]`.
+   */
+  conv2dReluPoolForward(
+    x: TensorData,
+    weight: TensorData,
+    bias: TensorData | null,
+    y: TensorData,
+    argmax: Int32Array | null,
+    d: Conv2dDims,
+  ): void;
+  /**
+   * The conv block's gradients: `dz = 0; dz[argmax[i]] += dy[i]` where `y[i] > 0` (max-pool
+   * and ReLU backward, fused; `dz` stays in scratch memory), then the gradients of the
+   * convolution at `dz`, each where its array is given.
+   */
+  conv2dReluPoolBackward(
+    dy: TensorData,
+    y: TensorData,
+    argmax: Int32Array,
+    x: TensorData,
+    weight: TensorData,
+    grads: ConvGradArrays,
+    d: Conv2dDims,
   ): void;
   /**
    * 2x2 stride-2 max-pool; `argmax[i]` = flat index into x of output i's first maximum (null:
@@ -135,6 +154,15 @@ function checkPool(op: string, d: Pool2dDims, x: number, y: number, arg: number)
   }
 }
 
+/** Checks that the conv block's pooled arrays have `n * o * floor(oh/2) * floor(ow/2)` elements. */
+function checkBlock(op: string, d: Conv2dDims, ...lengths: number[]): void {
+  const { oh, ow } = convOutSize(d);
+  const want = d.n * d.o * (oh >> 1) * (ow >> 1);
+  if (lengths.some((l) => l !== want)) {
+    throw new RangeError(`${op}: pooled arrays have ${lengths} elements, expected ${want}`);
+  }
+}
+
 function checkSame(op: string, ...arrays: { length: number }[]): void {
   if (arrays.some((a) => a.length !== arrays[0].length)) {
     throw new RangeError(`${op}: arrays differ in length (${arrays.map((a) => a.length)})`);
@@ -150,87 +178,6 @@ function asF32<T extends (TensorData | null | undefined)[]>(...arrays: T): Float
     ? arrays as Float32Only<T>
     : null;
 }
-
-/** The geometry of the plain convolution kernels for stride-1 dims. */
-export function geometryOf(d: Conv2dDims): Conv2dGeometry {
-  const { oh, ow } = convOutSize(d);
-  const [padTop, , padLeft] = convPads(d);
-  return {
-    batch: d.n,
-    inC: d.c,
-    inH: d.h,
-    inW: d.w,
-    outC: d.o,
-    kh: d.kh,
-    kw: d.kw,
-    outH: oh,
-    outW: ow,
-    strideH: 1,
-    strideW: 1,
-    dilationH: 1,
-    dilationW: 1,
-    padTop,
-    padLeft,
-  };
-}
-
-/** The plain pooling geometry of a 2x2 stride-2 max-pool. */
-function poolGeometry(d: Pool2dDims): Pool2dGeometry {
-  return {
-    maps: d.n * d.c,
-    inH: d.h,
-    inW: d.w,
-    kh: 2,
-    kw: 2,
-    strideH: 2,
-    strideW: 2,
-    padTop: 0,
-    padLeft: 0,
-    outH: d.h >> 1,
-    outW: d.w >> 1,
-  };
-}
-
-/**
- * The plain-TypeScript kernels: the same loops the ops run on float64 data (`../conv.ts`,
- * `../pool.ts`, `../unary.ts`, `../gemm.ts`), so there is one plain implementation of each.
- */
-const jsKernels: Kernels = {
-  path: "js",
-  sgemm: gemm,
-  conv2dForward: (x, weight, bias, y, d, o) => {
-    conv2dForwardKernel(x, weight, bias, y, geometryOf(d));
-    if (o?.relu) mapUnary("relu", y, y);
-  },
-  conv2dBackwardInput: (dy, weight, dx, d) => conv2dInputGradKernel(dy, weight, dx, geometryOf(d)),
-  conv2dBackwardFilter: (x, dy, dw, d) => conv2dWeightGradKernel(x, dy, dw, geometryOf(d)),
-  conv2dBackwardBias: (dy, db, d) => conv2dBiasGradKernel(dy, db, geometryOf(d)),
-  conv2dBackward: (dy, x, weight, { dx, dw, db }, d, reluOut) => {
-    const g = geometryOf(d);
-    let delta = dy;
-    if (reluOut) {
-      delta = dy instanceof Float64Array
-        ? new Float64Array(dy.length)
-        : new Float32Array(dy.length);
-      activationGrad("relu", dy, reluOut, delta);
-    }
-    if (dx) conv2dInputGradKernel(delta, weight, dx, g);
-    if (dw) conv2dWeightGradKernel(x, delta, dw, g);
-    if (db) conv2dBiasGradKernel(delta, db, g);
-  },
-  maxPool2x2Forward: (x, y, argmax, d) =>
-    maxPool2dKernel(x, y, argmax ?? new Int32Array(y.length), poolGeometry(d)),
-  maxPool2x2Backward: (dy, argmax, dx, reluOut) => {
-    maxPool2dBackwardKernel(dy, argmax, dx, dx.length, reluOut ?? null);
-    let bad = 0;
-    for (let i = 0; i < argmax.length; i++) if (!(argmax[i] >= 0 && argmax[i] < dx.length)) bad++;
-    if (bad > 0) {
-      throw new RangeError(`maxPool2x2Backward: ${bad} argmax indices outside dx of ${dx.length}`);
-    }
-  },
-  reluForward: (x, y) => mapUnary("relu", x, y),
-  reluBackward: (x, dy, dx) => activationGrad("relu", dy, x, dx),
-};
 
 /**
  * The wasm kernels of a flavour, moving data through `io`; anything with a float64 operand
@@ -273,6 +220,18 @@ function wasmPath(path: KernelPath, io: () => WasmIo): Kernels {
         const [fdy, fx, fw, fr, dx, dw, db] = v;
         w.conv2dBackwardWasm(K(), fdy, fx, fw, { dx, dw, db }, d, fr);
       } else plain.conv2dBackward(dy, x, weight, grads, d, reluOut);
+    },
+    conv2dReluPoolForward: (x, weight, bias, y, argmax, d) => {
+      const v = asF32(x, weight, bias, y);
+      if (v) w.conv2dReluPoolForwardWasm(K(), ...v, argmax, d);
+      else plain.conv2dReluPoolForward(x, weight, bias, y, argmax, d);
+    },
+    conv2dReluPoolBackward: (dy, y, argmax, x, weight, grads, d) => {
+      const v = asF32(dy, y, x, weight, grads.dx, grads.dw, grads.db);
+      if (v) {
+        const [fdy, fy, fx, fw, dx, dw, db] = v;
+        w.conv2dReluPoolBackwardWasm(K(), fdy, fy, argmax, fx, fw, { dx, dw, db }, d);
+      } else plain.conv2dReluPoolBackward(dy, y, argmax, x, weight, grads, d);
     },
     maxPool2x2Forward: (x, y, argmax, d) => {
       const v = asF32(x, y);
@@ -334,6 +293,26 @@ function checked(k: Kernels): Kernels {
       });
       if (reluOut) checkSame("conv2dBackward", dy, reluOut);
       k.conv2dBackward(dy, x, weight, grads, d, reluOut);
+    },
+    conv2dReluPoolForward: (x, weight, bias, y, argmax, d) => {
+      checkConv("conv2dReluPoolForward", d, {
+        x: x.length,
+        weight: weight.length,
+        bias: bias?.length,
+      });
+      checkBlock("conv2dReluPoolForward", d, y.length, argmax?.length ?? y.length);
+      k.conv2dReluPoolForward(x, weight, bias, y, argmax, d);
+    },
+    conv2dReluPoolBackward: (dy, y, argmax, x, weight, grads, d) => {
+      checkConv("conv2dReluPoolBackward", d, {
+        x: x.length,
+        weight: weight.length,
+        ...(grads.dx ? { dxOut: grads.dx.length } : {}),
+        ...(grads.dw ? { dwOut: grads.dw.length } : {}),
+        ...(grads.db ? { bias: grads.db.length } : {}),
+      });
+      checkBlock("conv2dReluPoolBackward", d, dy.length, y.length, argmax.length);
+      k.conv2dReluPoolBackward(dy, y, argmax, x, weight, grads, d);
     },
     maxPool2x2Forward: (x, y, argmax, d) => {
       checkPool("maxPool2x2Forward", d, x.length, y.length, argmax?.length ?? y.length);

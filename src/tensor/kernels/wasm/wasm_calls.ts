@@ -11,7 +11,7 @@
 
 import type { GemmArgs } from "../gemm.ts";
 import { type Conv2dDims, convOutSize, type Pool2dDims } from "./dims.ts";
-import type { WasmIo } from "./runtime.ts";
+import type { WasmIo, WasmKernels } from "./runtime.ts";
 import {
   chooseVariant,
   conv2dBackwardBiasPtr,
@@ -126,6 +126,42 @@ export function conv2dBackwardBiasWasm(
   io.finish(pdb, db);
 }
 
+/** The gradient arrays of a convolution (null: not wanted). */
+interface GradArrays {
+  dx: Float32Array | null;
+  dw: Float32Array | null;
+  db: Float32Array | null;
+}
+
+/**
+ * Allocates the wanted gradients' outputs, runs `delta` (which writes a delta into scratch and
+ * returns its pointer) and the convolution's backward kernels at it, copies the results out.
+ */
+function convGradsWasm(
+  io: WasmIo,
+  x: Float32Array,
+  weight: Float32Array,
+  { dx, dw, db }: GradArrays,
+  d: Conv2dDims,
+  delta: (K: WasmKernels) => number,
+): void {
+  const px = dw ? io.input(x) : 0;
+  const pdx = dx ? io.output(dx.length) : 0;
+  const pdw = dw ? io.output(dw.length) : 0;
+  const pdb = db ? io.output(d.o) : 0;
+  const K = io.kernels;
+  const mark = K.mark();
+  const pdy = delta(K);
+  const { oh, ow } = convOutSize(d);
+  if (db) conv2dBackwardBiasPtr(K, pdy, pdb, d.n, d.o, oh * ow);
+  if (dw) conv2dBackwardFilterPtr(K, px, pdy, pdw, d);
+  if (dx) conv2dBackwardInputPtr(K, pdy, weight, pdx, d, chooseVariant(d.c, d.w));
+  K.release(mark);
+  if (dx) io.finish(pdx, dx);
+  if (dw) io.finish(pdw, dw);
+  if (db) io.finish(pdb, db);
+}
+
 /**
  * The gradients of one convolution from one delta (dx, dw, db where given), the delta masked
  * by `reluOut > 0` first if given (a fused ReLU): `dy` (and `reluOut`) go in once, and the
@@ -136,32 +172,76 @@ export function conv2dBackwardWasm(
   dy: Float32Array,
   x: Float32Array,
   weight: Float32Array,
-  { dx, dw, db }: { dx: Float32Array | null; dw: Float32Array | null; db: Float32Array | null },
+  grads: GradArrays,
   d: Conv2dDims,
   reluOut: Float32Array | null = null,
 ): void {
   io.begin();
-  let pdy = io.input(dy);
-  const px = dw ? io.input(x) : 0;
+  const pdy = io.input(dy);
   const pr = reluOut ? io.input(reluOut) : 0;
-  const pdx = dx ? io.output(dx.length) : 0;
-  const pdw = dw ? io.output(dw.length) : 0;
-  const pdb = db ? io.output(d.o) : 0;
-  const K = io.kernels;
-  const mark = K.mark();
-  if (reluOut) {
+  convGradsWasm(io, x, weight, grads, d, (K) => {
+    if (!reluOut) return pdy;
     const masked = K.alloc(dy.length);
     reluBackwardPtr(K, pr, pdy, masked, dy.length);
-    pdy = masked;
-  }
+    return masked;
+  });
+}
+
+/** The pooling of a conv block: the convolution's `[n, o, oh, ow]` output, pooled 2x2. */
+function blockPool(d: Conv2dDims): Pool2dDims {
   const { oh, ow } = convOutSize(d);
-  if (db) conv2dBackwardBiasPtr(K, pdy, pdb, d.n, d.o, oh * ow);
-  if (dw) conv2dBackwardFilterPtr(K, px, pdy, pdw, d);
-  if (dx) conv2dBackwardInputPtr(K, pdy, weight, pdx, d, chooseVariant(d.c, d.w));
+  return { n: d.n, c: d.o, h: oh, w: ow };
+}
+
+/**
+ * The conv block `y = maxPool2x2(relu(x ⋆ weight + bias))` with the arg-max (into the
+ * convolution's output) if wanted; the convolution's output stays in scratch memory.
+ */
+export function conv2dReluPoolForwardWasm(
+  io: WasmIo,
+  x: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  y: Float32Array,
+  argmax: Int32Array | null,
+  d: Conv2dDims,
+): void {
+  io.begin();
+  const px = io.input(x);
+  const py = io.output(y.length);
+  const pa = io.output(y.length);
+  const K = io.kernels, pool = blockPool(d);
+  const mark = K.mark();
+  const pz = K.alloc(pool.n * pool.c * pool.h * pool.w);
+  conv2dForwardPtr(K, px, weight, bias, pz, d, true);
+  maxPool2x2ForwardPtr(K, pz, py, pa, pool);
   K.release(mark);
-  if (dx) io.finish(pdx, dx);
-  if (dw) io.finish(pdw, dw);
-  if (db) io.finish(pdb, db);
+  io.finish(py, y);
+  if (argmax) io.finish(pa, argmax);
+}
+
+/**
+ * The conv block's gradients: the pooled delta routed to its arg-max where `y > 0` (max-pool
+ * and ReLU backward in one pass, into scratch), then the convolution's gradients there.
+ */
+export function conv2dReluPoolBackwardWasm(
+  io: WasmIo,
+  dy: Float32Array,
+  y: Float32Array,
+  argmax: Int32Array,
+  x: Float32Array,
+  weight: Float32Array,
+  grads: GradArrays,
+  d: Conv2dDims,
+): void {
+  io.begin();
+  const pdy = io.input(dy), py = io.input(y), pa = io.input(argmax);
+  const pool = blockPool(d), zLength = pool.n * pool.c * pool.h * pool.w;
+  convGradsWasm(io, x, weight, grads, d, (K) => {
+    const pdz = K.alloc(zLength);
+    maxPool2x2BackwardPtr(K, pdy, pa, pdz, dy.length, zLength, py);
+    return pdz;
+  });
 }
 
 /** 2x2 stride-2 max-pool with the arg-max (flat index into x) of each output, if wanted. */

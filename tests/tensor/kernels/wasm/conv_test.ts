@@ -62,7 +62,57 @@ function checkAllPaths(r: () => number, d: ConvShape, label: string): void {
     assertClose(fused.db, bwdRelu.db, what(path, "conv2dBackward+relu db"));
     k.conv2dBackward(dy, x, w, { dx: fused.dx, dw: null, db: null }, d, reluOut);
     assertClose(fused.dx, bwdRelu.dx, what(path, "conv2dBackward+relu dx"));
+    if (oh >= 2 && ow >= 2) checkBlock(k, x, w, reluOut, d, oh, ow, what(path, "block"));
   }
+}
+
+/**
+ * The conv block (conv -> relu -> 2x2 max-pool, no bias) against the pooled reference: values
+ * within the conv's error bound, the arg-max exact, and the gradients of the routed delta.
+ */
+function checkBlock(
+  k: ReturnType<typeof kernelsFor>,
+  x: Float32Array,
+  w: Float32Array,
+  z: Float32Array,
+  d: ConvShape,
+  oh: number,
+  ow: number,
+  label: string,
+): void {
+  const ph = oh >> 1, pw = ow >> 1, count = d.n * d.o * ph * pw;
+  const want = new Float32Array(count), arg = new Int32Array(count);
+  for (let m = 0, t = 0; m < d.n * d.o; m++) {
+    for (let i = 0; i < ph; i++) {
+      for (let j = 0; j < pw; j++, t++) {
+        const base = (m * oh + 2 * i) * ow + 2 * j;
+        let best = base;
+        for (const c of [base + 1, base + ow, base + ow + 1]) if (z[c] > z[best]) best = c;
+        want[t] = z[best];
+        arg[t] = best;
+      }
+    }
+  }
+  const y = new Float32Array(count).fill(NaN), argmax = new Int32Array(count).fill(-1);
+  k.conv2dReluPoolForward(x, w, null, y, argmax, d);
+  y.forEach((v, t) => {
+    const tol = 1e-5 * (1 + Math.abs(want[t]));
+    assert.ok(Math.abs(v - want[t]) <= tol, `${label} forward ${t}: ${v} vs ${want[t]}`);
+  });
+  assert.deepEqual(Array.from(argmax), Array.from(arg), `${label} arg-max`);
+  const dy = Float32Array.from({ length: count }, (_, t) => ((t * 37) % 11) / 5 - 1);
+  const dz = new Float32Array(z.length);
+  for (let t = 0; t < count; t++) if (want[t] > 0) dz[arg[t]] += dy[t];
+  const ref = convBackwardRef(x, w, dz, d);
+  const grads = {
+    dx: new Float32Array(x.length).fill(NaN),
+    dw: new Float32Array(w.length).fill(NaN),
+    db: new Float32Array(d.o).fill(NaN),
+  };
+  k.conv2dReluPoolBackward(dy, want, arg, x, w, grads, d);
+  assertClose(grads.dx, ref.dx, `${label} dx`);
+  assertClose(grads.dw, ref.dw, `${label} dw`);
+  assertClose(grads.db, ref.db, `${label} db`);
 }
 
 Deno.test("conv2d kernels: LeNet-5 layer shapes (batch 2) on every path", () => {
