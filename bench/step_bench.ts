@@ -214,9 +214,12 @@ if (import.meta.main) {
   console.log(report(setups, Number(values.rounds)));
   activate("auto");
 } else {
-  const setups = supported.map((p) => setupStep(p, 64));
+  const setups = [
+    ...supported.map((p) => setupStep(p, 64)),
+    setupStep("wasm-relaxed", 64, { fusion: "block" }),
+  ];
   for (const s of setups) {
-    Deno.bench(`LeNet-5 step batch 64 (${stepFlops(64) / 1e6} MFLOP) ${s.path}`, {
+    Deno.bench(`LeNet-5 step batch 64 (${(stepFlops(64) / 1e6).toFixed(1)} MFLOP) ${s.label}`, {
       group: "step",
       baseline: s.path === "js",
       n: 30,
