@@ -15,9 +15,14 @@
  * work (taping, cotangent bookkeeping, argument wrapping) minus what the ops save inside a
  * step. Alone, an op copies its input into wasm memory; inside a step, the input is usually
  * still there from the kernel that wrote it (`src/tensor/kernels/wasm/resident.ts`), so this
- * line can go negative. The "<path> copy" columns turn that reuse off. The op times include
- * their allocations; the line "alloc + copy" estimates that share by allocating and filling a
- * fresh array like every tensor a step makes.
+ * line can go negative. The op times include their allocations; the line "alloc + copy"
+ * estimates that share by allocating and filling a fresh array like every tensor a step makes.
+ *
+ * Columns (`--paths`, comma-separated): a kernel path, optionally followed by `copy` (the
+ * wasm-resident reuse off: every operand copied in and out), `fused` (the model with
+ * `conv2dRelu` layers) or `block` (with `conv2dReluMaxPool` blocks), e.g. "wasm-relaxed block".
+ * CPU-time medians (steadier than wall time on a shared machine); "fastest" is the least
+ * disturbed round. Times are CPU medians and ms; ex/s = batch / median.
  *
  * @module
  */

@@ -8,8 +8,12 @@
  * any path runs, so all paths reject the same calls. Outputs must not alias inputs (except the
  * element-wise ReLU kernels).
  *
- * Layouts: NCHW activations, OIHW weights, stride 1, symmetric zero padding (`Conv2dDims`);
+ * Layouts: NCHW activations, OIHW weights, stride 1, zero padding on each side (`Conv2dDims`);
  * max-pool 2x2 stride 2 with floor (`Pool2dDims`), arg-max as int32 flat indices into x.
+ *
+ * Two sets per wasm path: {@link kernelsFor}/{@link kernels} copy every operand into a per-call
+ * arena and every result out (any caller's arrays); {@link opKernels}, what the ops call through
+ * `../dispatch.ts`, reuse the wasm copy of an array a kernel wrote (`resident.ts`).
  *
  * @module
  */

@@ -18,9 +18,10 @@
  *
  * Memory: each wasm path owns one `WebAssembly.Memory` and a bump arena in it
  * ({@link WasmKernels.reset}/{@link WasmKernels.alloc}, {@link WasmKernels.mark}/
- * {@link WasmKernels.release} for scoped scratch). The Float32Array entry points reset the
- * arena, copy their operands in, run, and copy results out; the arena grows the memory when a
- * call needs more. Growing a plain memory detaches every view of it, so views are re-derived
+ * {@link WasmKernels.release} for scoped scratch). The Float32Array entry points of
+ * `kernelsFor(path)` reset the arena, copy their operands in, run, and copy results out; the ops'
+ * entry points keep the arena across calls to reuse what a kernel wrote (`resident.ts`), and
+ * reset it when it outgrows its budget. The arena grows the memory when a call needs more. Growing a plain memory detaches every view of it, so views are re-derived
  * after each alloc and no JavaScript object may keep one. A shared memory
  * (`new WasmKernels(flavor, { shared: true })`, a SharedArrayBuffer) never detaches its views
  * on growth (they just do not see the new pages), and workers can map the same memory: that is
