@@ -35,13 +35,8 @@ import {
   resolveConv2d,
 } from "./conv_options.ts";
 import { fmtShape, TensorError } from "./errors.ts";
-import {
-  conv2dBiasGradKernel,
-  conv2dForwardKernel,
-  type Conv2dGeometry,
-  conv2dInputGradKernel,
-  conv2dWeightGradKernel,
-} from "./kernels/conv.ts";
+import type { Conv2dGeometry } from "./kernels/conv.ts";
+import { convForward, convGrads } from "./kernels/dispatch.ts";
 import { softmaxGradLoop, softmaxLoop } from "./kernels/softmax.ts";
 import { allocData, Tensor, type TensorData } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
@@ -117,7 +112,7 @@ export function combineConv2d(
   const alpha = weights(c);
   const w = effectiveWeight(k, alpha, g);
   const y = allocData(x.dtype, g.batch * g.outC * g.outH * g.outW);
-  conv2dForwardKernel(x.data, w, b ? b.data : null, y, g);
+  convForward(x.data, w, b ? b.data : null, y, g);
   const inputs = b ? [x, k, c, b] : [x, k, c];
   const out = new Tensor(y, [g.batch, g.outC, g.outH, g.outW]);
   return recordOp("combineConv2d", inputs, out, () => (delta, needed) => {
@@ -220,8 +215,11 @@ function combineGrads(
   }
   checkSameDType(op, [["delta", delta], ["x", x]]);
   const khw = g.kh * g.kw, cin = g.inC, cout = g.outC;
+  // G = conv2d's weight gradient of the effective weight; dX and db come from the same call.
   const G = allocData(x.dtype, k.size);
-  conv2dWeightGradKernel(x.data, delta.data, G, g);
+  const dxData = needX ? allocData(x.dtype, x.size) : null;
+  const dbData = needB ? allocData(x.dtype, cout) : null;
+  convGrads(delta.data, x.data, w, null, { dx: dxData, dw: G, db: dbData }, g);
   const dk = allocData(x.dtype, k.size), dalpha = allocData(x.dtype, c.size);
   for (let j = 0; j < cout; j++) {
     for (let i = 0; i < cin; i++) {
@@ -237,16 +235,12 @@ function combineGrads(
   // dc_ij = alpha_ij (dalpha_ij - sum_k dalpha_kj alpha_kj): the softmax VJP along the inputs.
   const dc = allocData(x.dtype, c.size);
   softmaxGradLoop(dalpha, alpha, 1, cin, cout, false, dc);
-  let dx: Tensor | null = null, db: Tensor | null = null;
-  if (needX) {
-    dx = new Tensor(allocData(x.dtype, x.size), x.shape);
-    conv2dInputGradKernel(delta.data, w, dx.data, g);
-  }
-  if (needB) {
-    db = new Tensor(allocData(x.dtype, cout), [cout]);
-    conv2dBiasGradKernel(delta.data, db.data, g);
-  }
-  return { dx, dk: new Tensor(dk, k.shape), dc: new Tensor(dc, c.shape), db };
+  return {
+    dx: dxData ? new Tensor(dxData, x.shape) : null,
+    dk: new Tensor(dk, k.shape),
+    dc: new Tensor(dc, c.shape),
+    db: dbData ? new Tensor(dbData, [cout]) : null,
+  };
 }
 
 function checkLogits(op: string, c: Tensor, lambda: number): void {

@@ -21,7 +21,8 @@
  * the table has no connection, and conv2d's kernels do the work. A zero weight contributes
  * nothing to `y` or to `dX`, so those are exactly the sums over connections above; `dk` is the
  * dense weight gradient read at the connections. For C3 (60 of 96 pairs) this multiplies some
- * zeros, but it reuses the tiled (and WebAssembly) conv kernels instead of copying them.
+ * zeros, but it runs on conv2d's kernel path (`kernels/dispatch.ts`: WebAssembly for float32,
+ * the plain kernels for float64) instead of copying the kernels.
  *
  * @module
  */
@@ -33,13 +34,8 @@ import {
   resolveConv2d,
 } from "./conv_options.ts";
 import { fmtShape, TensorError } from "./errors.ts";
-import {
-  conv2dBiasGradKernel,
-  conv2dForwardKernel,
-  type Conv2dGeometry,
-  conv2dInputGradKernel,
-  conv2dWeightGradKernel,
-} from "./kernels/conv.ts";
+import type { Conv2dGeometry } from "./kernels/conv.ts";
+import { convForward, convGrads } from "./kernels/dispatch.ts";
 import { allocData, Tensor, type TensorData } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
@@ -201,7 +197,7 @@ export function connectedConv2d(
   const { g } = r;
   const w = denseWeight(kernels, r);
   const y = allocData(x.dtype, g.batch * g.outC * g.outH * g.outW);
-  conv2dForwardKernel(x.data, w, bias ? bias.data : null, y, g);
+  convForward(x.data, w, bias ? bias.data : null, y, g);
   const out = new Tensor(y, [g.batch, g.outC, g.outH, g.outW]);
   const inputs = bias ? [x, kernels, bias] : [x, kernels];
   return recordOp("connectedConv2d", inputs, out, () => (delta, needed) => {
@@ -294,22 +290,20 @@ function connectedGrads(
     );
   }
   checkSameDType(op, [["delta", delta], ["x", x]]);
-  let dx: Tensor | null = null, dkernels: Tensor | null = null, dbias: Tensor | null = null;
-  if (needX) {
-    dx = new Tensor(allocData(x.dtype, x.size), x.shape);
-    conv2dInputGradKernel(delta.data, w, dx.data, g);
-  }
-  if (needK) {
+  const dx = needX ? allocData(x.dtype, x.size) : null;
+  const dw = needK ? allocData(x.dtype, w.length) : null;
+  const db = needB ? allocData(x.dtype, g.outC) : null;
+  convGrads(delta.data, x.data, w, null, { dx, dw, db }, g);
+  let dkernels: Tensor | null = null;
+  if (dw) {
     const khw = g.kh * g.kw;
-    const dw = allocData(x.dtype, w.length);
-    conv2dWeightGradKernel(x.data, delta.data, dw, g);
     const dk = allocData(x.dtype, kernels.size);
     for (let c = 0; c < at.length; c++) dk.set(dw.subarray(at[c], at[c] + khw), c * khw);
     dkernels = new Tensor(dk, kernels.shape);
   }
-  if (needB) {
-    dbias = new Tensor(allocData(x.dtype, g.outC), [g.outC]);
-    conv2dBiasGradKernel(delta.data, dbias.data, g);
-  }
-  return { dx, dkernels, dbias };
+  return {
+    dx: dx ? new Tensor(dx, x.shape) : null,
+    dkernels,
+    dbias: db ? new Tensor(db, [g.outC]) : null,
+  };
 }

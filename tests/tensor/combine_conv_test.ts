@@ -195,3 +195,19 @@ Deno.test("errors name the op, the shapes and the fix", () => {
     is(/lambda = NaN must be a finite number/),
   );
 });
+
+Deno.test("float32 (the active kernel path, WebAssembly if available) agrees with float64", () => {
+  const x = normal(16, [3, 6, 14, 14]), k = normal(17, [16, 6, 5, 5]), c = normal(18, [6, 16]);
+  const b = normal(19, [16]), g = normal(20, [3, 16, 10, 10]);
+  const to32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape);
+  const close = (a: Tensor, e: Tensor, what: string) => {
+    const scale = Math.max(...Array.from(e.data, Math.abs));
+    for (let i = 0; i < a.size; i++) {
+      assert.ok(Math.abs(a.data[i] - e.data[i]) <= 1e-5 * scale, `${what}[${i}]`);
+    }
+  };
+  close(combineConv2d(to32(x), to32(k), to32(c), to32(b)), combineConv2d(x, k, c, b), "y");
+  const d32 = combineConv2dBackward(to32(g), to32(x), to32(k), to32(c));
+  const d64 = combineConv2dBackward(g, x, k, c);
+  for (const key of ["dx", "dk", "dc", "db"] as const) close(d32[key], d64[key], key);
+});

@@ -141,3 +141,25 @@ Deno.test("errors name the op, the table and the fix", () => {
     /kernel larger than padded input/,
   );
 });
+
+Deno.test("float32 (the active kernel path, WebAssembly if available) agrees with float64", () => {
+  const x = normal(12, [3, 6, 14, 14]), k = normal(13, [60, 5, 5]), b = normal(14, [16]);
+  const g = normal(15, [3, 16, 10, 10]);
+  const to32 = (t: Tensor) => new Tensor(Float32Array.from(t.data), t.shape);
+  const close = (a: Tensor, e: Tensor, what: string) => {
+    const scale = Math.max(...Array.from(e.data, Math.abs));
+    for (let i = 0; i < a.size; i++) {
+      assert.ok(Math.abs(a.data[i] - e.data[i]) <= 1e-5 * scale, `${what}[${i}]`);
+    }
+  };
+  close(
+    connectedConv2d(to32(x), to32(k), to32(b), LECUN_C3_TABLE),
+    connectedConv2d(x, k, b, LECUN_C3_TABLE),
+    "y",
+  );
+  const d32 = connectedConv2dBackward(to32(g), to32(x), to32(k), LECUN_C3_TABLE);
+  const d64 = connectedConv2dBackward(g, x, k, LECUN_C3_TABLE);
+  close(d32.dx, d64.dx, "dx");
+  close(d32.dkernels, d64.dkernels, "dkernels");
+  close(d32.dbias, d64.dbias, "dbias");
+});
