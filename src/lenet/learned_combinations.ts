@@ -23,7 +23,7 @@
 import { relu } from "../tensor/activations.ts";
 import { combinationEntropy, combinationPenalty, combineConv2d } from "../tensor/combine_conv.ts";
 import { type ConnectionTable, LECUN_C3_TABLE } from "../tensor/connected_conv.ts";
-import { conv2d } from "../tensor/conv.ts";
+import { conv2dReluMaxPool } from "../tensor/conv_block.ts";
 import { flatten } from "../tensor/layout.ts";
 import { dense } from "../tensor/matmul.ts";
 import { maxPool2d } from "../tensor/pool.ts";
@@ -105,7 +105,8 @@ export function learnedCombinationsInit(
  * ```
  */
 export function learnedCombinationsForward(p: LearnedCombinationsParams, x: Tensor): Tensor {
-  let h = maxPool2d(relu(conv2d(x, p.c1.w, p.c1.b, { padding: 2 })), { kernel: 2 });
+  // C1 as one fused op (maxPool(relu(conv)) without materializing the conv output).
+  let h = conv2dReluMaxPool(x, p.c1.w, p.c1.b, { padding: 2 }, { kernel: 2 });
   h = maxPool2d(relu(combineConv2d(h, p.c3.k, p.c3.c, p.c3.b)), { kernel: 2 });
   h = relu(dense(flatten(h), p.c5.w, p.c5.b));
   h = relu(dense(h, p.f6.w, p.f6.b));
