@@ -133,3 +133,68 @@ export {
   type Right,
 } from "./src/autograd/gradcheck.ts";
 export * as ref from "./src/autograd/reference.ts";
+
+// --- MNIST data: IDX parsing, verified download, progress display (issue #4) ---
+export type {
+  AbortedError,
+  DataError,
+  DataErrorKind,
+  FetchError,
+  FileError,
+  IdxError,
+  IdxErrorKind,
+  OptionError,
+  UnavailableError,
+} from "./src/lenet/data_error.ts";
+export type { TaskEither } from "./src/lenet/result.ts";
+export {
+  encodeIdx,
+  type IdxArray,
+  type IdxData,
+  type IdxDType,
+  type IdxHeader,
+  parseIdx,
+  parseIdxHeader,
+} from "./src/lenet/idx.ts";
+export { readIdxBytes, readIdxFile, type ReadIdxOptions } from "./src/lenet/idx_file.ts";
+export {
+  DEFAULT_MIRRORS,
+  MNIST_FILES,
+  type MnistFileName,
+  type MnistFileSpec,
+  parseMirrors,
+  verifyMnistFile,
+} from "./src/lenet/mnist_files.ts";
+export {
+  type DownloadEvent,
+  downloadMnistFile,
+  type DownloadOptions,
+  ensureMnist,
+  type EnsureOptions,
+  type MnistPaths,
+} from "./src/lenet/download.ts";
+export {
+  type Dataset,
+  DEFAULT_MNIST_DIR,
+  loadMnist,
+  type LoadMnistOptions,
+  type Mnist,
+  MNIST_MEAN,
+  MNIST_STD,
+  type MnistAssembleOptions,
+  type MnistDir,
+  mnistFromIdx,
+  resolveMnistDir,
+} from "./src/lenet/mnist.ts";
+export {
+  createProgress,
+  formatBytes,
+  formatDuration,
+  formatRate,
+  type Progress,
+  type ProgressOptions,
+  type ProgressUpdate,
+  type ProgressWriter,
+  renderLine,
+} from "./src/cli/progress.ts";
+export { downloadReporter } from "./src/cli/data.ts";
