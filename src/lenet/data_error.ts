@@ -223,8 +223,15 @@ export function idxError(
  * Turns an exception thrown by a Deno file API into a {@link FileError}.
  * @param doing what was being attempted, e.g. `"read"`
  * @param fix extra advice appended to the message
+ * @param grant the path to suggest in `--allow-...=`; default the file's directory
  */
-export function fileError(e: unknown, file: string, doing: string, fix = ""): FileError {
+export function fileError(
+  e: unknown,
+  file: string,
+  doing: string,
+  fix = "",
+  grant?: string,
+): FileError {
   const tail = fix ? ` ${fix}` : "";
   if (e instanceof Deno.errors.NotFound) {
     return { kind: "not-found", file, message: `${file}: cannot ${doing}: no such file.${tail}` };
@@ -233,7 +240,8 @@ export function fileError(e: unknown, file: string, doing: string, fix = ""): Fi
     const flag = doing === "write" || doing === "create" || doing === "rename" || doing === "remove"
       ? "--allow-write"
       : "--allow-read";
-    const dir = file.includes("/") ? file.slice(0, file.lastIndexOf("/")) || "/" : ".";
+    const dir = grant ??
+      (file.includes("/") ? file.slice(0, file.lastIndexOf("/")) || "/" : ".");
     return {
       kind: "permission",
       file,

@@ -170,25 +170,31 @@ async function attempt(spec: MnistFileSpec, base: string, o: DownloadOptions): P
       return E.left({ error: fileError(e, tmp, "create"), terminal: true });
     }
     const reader = resp.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        arm();
-        for (let off = 0; off < value.length;) off += await file.write(value.subarray(off));
-        received += value.length;
-        o.onEvent?.({ type: "progress", file: spec.name, url, received, total });
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        // The network side failed: another mirror may do better.
+        await reader.cancel().catch(() => {});
+        if (o.signal?.aborted) throw e;
+        const at = `after ${fmtInt(received)} of ${total ? fmtInt(total) : "?"} bytes`;
+        return stalled
+          ? fail("timeout", `transfer stalled ${at} (nothing for ${fmtMs(stallMs)})`)
+          : fail("network", `connection dropped ${at}: ${errText(e)}`);
       }
-    } catch (e) {
-      await reader.cancel().catch(() => {});
-      if (o.signal?.aborted) throw e;
-      if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      if (chunk.done) break;
+      arm();
+      try {
+        const v = chunk.value;
+        for (let off = 0; off < v.length;) off += await file.write(v.subarray(off));
+      } catch (e) {
+        // The disk side failed (full, read-only, denied): no mirror can fix that.
+        await reader.cancel().catch(() => {});
         return E.left({ error: fileError(e, tmp, "write"), terminal: true });
       }
-      const at = `after ${fmtInt(received)} of ${total ? fmtInt(total) : "?"} bytes`;
-      return stalled
-        ? fail("timeout", `transfer stalled ${at} (nothing for ${fmtMs(stallMs)})`)
-        : fail("network", `connection dropped ${at}: ${errText(e)}`);
+      received += chunk.value.length;
+      o.onEvent?.({ type: "progress", file: spec.name, url, received, total });
     }
     clearTimeout(timer);
     await file.syncData(); // the bytes must be on disk before the rename makes them final
@@ -210,7 +216,11 @@ async function attempt(spec: MnistFileSpec, base: string, o: DownloadOptions): P
       f.close();
     }
     const final = joinPath(o.dir, head[0] === 0x1f && head[1] === 0x8b ? remote : spec.name);
-    await Deno.rename(tmp, final);
+    try {
+      await Deno.rename(tmp, final); // atomic: the final name appears complete or not at all
+    } catch (e) {
+      return E.left({ error: fileError(e, final, "rename"), terminal: true });
+    }
     created = false;
     o.onEvent?.({ type: "done", file: spec.name, url, path: final, received });
     return E.right(final);
@@ -381,9 +391,10 @@ export function ensureMnist(opts: EnsureOptions): TaskEither<DataError, MnistPat
       return E.left(unavailable("offline", opts.dir, todo.map((t) => t.spec), []));
     }
     try {
-      await Deno.mkdir(opts.dir, { recursive: true });
+      // Only when missing: mkdir needs write access even on an existing directory.
+      if (!(await isDir(opts.dir))) await Deno.mkdir(opts.dir, { recursive: true });
     } catch (e) {
-      return E.left(fileError(e, opts.dir, "create"));
+      return E.left(fileError(e, opts.dir, "create", "", opts.dir));
     }
     await removeStalePartials(opts.dir);
     const failed: MnistFileSpec[] = [];
@@ -405,6 +416,15 @@ export function ensureMnist(opts: EnsureOptions): TaskEither<DataError, MnistPat
     }
     return E.right(paths as MnistPaths);
   };
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
 }
 
 /** Temporary files older than this were left by a killed process (a live one writes often). */

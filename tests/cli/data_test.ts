@@ -172,3 +172,37 @@ Deno.test("data cli: Ctrl-C (SIGINT) mid-download exits 130 and leaves no file b
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("data cli: a disk-side failure stops at once instead of trying every mirror", async () => {
+  const script = fileURLToPath(new URL("../../src/cli/data.ts", import.meta.url));
+  const m = startMirror();
+  const dir = await Deno.makeTempDir();
+  try {
+    // Readable but not writable for the child: creating the temporary file is refused.
+    const o = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${dir}`,
+        "--allow-net=127.0.0.1",
+        "--allow-env",
+        script,
+        "--data",
+        dir,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", MNIST_MIRROR: `${m.mirror("good")},${m.mirror("good")}` },
+    }).output();
+    const stderr = new TextDecoder().decode(o.stderr);
+    assert.equal(o.code, 1, stderr);
+    assert.match(
+      stderr,
+      /^error: .*train-images-idx3-ubyte\.gz\.partial-[0-9a-f]{12}: cannot create: permission denied/,
+    );
+    assert.ok(stderr.includes(`--allow-write=${dir} ...`), stderr);
+    assert.equal(m.requests.length, 1); // not retried on the second mirror
+  } finally {
+    await m.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
