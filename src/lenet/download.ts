@@ -311,7 +311,7 @@ export function unavailable(
 }
 
 function absolute(dir: string): string {
-  if (dir.startsWith("/")) return dir.replace(/\/+$/, "") || "/";
+  if (dir.startsWith("/") || /^[A-Za-z]:[\\/]/.test(dir)) return dir.replace(/[\\/]+$/, "") || "/";
   let cwd = ".";
   try {
     cwd = Deno.cwd();
