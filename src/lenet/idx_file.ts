@@ -39,9 +39,12 @@ export interface ReadIdxOptions {
  * Reads an IDX file into memory, gunzipping it on the fly (DecompressionStream, streamed) when
  * its first bytes are the gzip magic `1f 8b`, whatever its name.
  *
- * Memory follows the bytes really decompressed, never a header's claim: chunks are kept as
- * they arrive and joined once at the end; decompression stops as soon as the header is
- * invalid or the data outgrows what the header (or `maxBytes`) allows.
+ * Memory never follows a header's claim alone: without `maxBytes`, chunks are kept as they
+ * arrive and joined once at the end (memory = bytes really decompressed); with `maxBytes` (a
+ * bound the caller trusts, e.g. the known size of an MNIST file), the final buffer of
+ * `min(claim, maxBytes)` bytes is allocated once the header arrives and filled as data comes.
+ * Decompression stops as soon as the header is invalid or the data outgrows what the header
+ * (or `maxBytes`) allows.
  *
  * @example
  * ```ts
@@ -162,6 +165,7 @@ async function gunzipIdx(
   );
   const reader = counted.pipeThrough(new DecompressionStream("gzip")).getReader();
   const chunks: Uint8Array[] = [];
+  let out: Uint8Array | undefined; // the final buffer, once its size is known and trusted
   let total = 0;
   let limit = opts.maxBytes ?? Infinity;
   let headerDone = false;
@@ -174,7 +178,11 @@ async function gunzipIdx(
       if (opts.signal?.aborted) return await stop(aborted(path));
       const { done, value } = await reader.read();
       if (done) break;
-      chunks.push(value);
+      if (out !== undefined && total + value.length <= out.length) {
+        out.set(value, total); // straight from the decompressor, while still in cache
+      } else {
+        chunks.push(value);
+      }
       total += value.length;
       if (!headerDone) {
         // The header needs at most 4 + 4 * 255 bytes; chunks are usually far bigger.
@@ -183,6 +191,13 @@ async function gunzipIdx(
           if (E.isLeft(h)) return await stop(h.left);
           headerDone = true;
           limit = Math.min(limit, h.right.headerBytes + h.right.dataBytes);
+          // With a caller-trusted bound (maxBytes), allocate the final buffer once now: its
+          // size is at most that bound whatever the header claims.
+          if (opts.maxBytes !== undefined && total <= limit) {
+            out = new Uint8Array(limit);
+            out.set(join(chunks, total));
+            chunks.length = 0;
+          }
         }
       }
       if (total > limit) {
@@ -212,7 +227,9 @@ async function gunzipIdx(
       "Delete the file and download it again (deno task data).",
     ));
   }
-  return E.right(join(chunks, total));
+  // A short stream leaves `out` partly filled: hand back only what arrived (parseIdx then
+  // reports the truncation with the exact sizes).
+  return E.right(out !== undefined ? out.subarray(0, total) : join(chunks, total));
 }
 
 /** Concatenates chunks (no copy when there is just one). */

@@ -213,3 +213,22 @@ Deno.test("idx: an aborted read returns `aborted`", async () => {
     await Deno.remove(p);
   }
 });
+
+Deno.test("idx: with a trusted maxBytes, a short gzip stream still reads as exactly what arrived", async () => {
+  // Header promises 100 bytes of data; only 50 follow. The reader preallocates min(claim,
+  // maxBytes) but must hand back just the 58 bytes that exist.
+  const short = new Uint8Array(8 + 50);
+  short.set([0, 0, 8, 1, 0, 0, 0, 100]);
+  short.fill(9, 8);
+  const p = await tempFile(await gzip(short));
+  try {
+    const r = await readIdxBytes(p, { maxBytes: 1000 })();
+    assert.ok(E.isRight(r));
+    assert.deepEqual(r.right, short);
+    const e = err(await readIdxFile(p, { maxBytes: 1000 })());
+    assert.equal(e.kind, "truncated");
+    assert.match(e.message, /expected 108 bytes .*got 58 bytes/);
+  } finally {
+    await Deno.remove(p);
+  }
+});
