@@ -240,3 +240,67 @@ export {
 export { decodePng, encodePng, type PngEncodeOptions } from "./src/lenet/png.ts";
 export { decodePnm, encodePgm, type PgmEncodeOptions } from "./src/lenet/pnm.ts";
 export { ImageError } from "./src/lenet/raster.ts";
+
+// --- MNIST data: IDX parsing, verified download, progress display (issue #4) ---
+export type {
+  AbortedError,
+  DataError,
+  DataErrorKind,
+  FetchError,
+  FileError,
+  IdxError,
+  IdxErrorKind,
+  OptionError,
+  UnavailableError,
+} from "./src/lenet/data_error.ts";
+export {
+  encodeIdx,
+  type IdxArray,
+  type IdxData,
+  type IdxDType,
+  type IdxHeader,
+  parseIdx,
+  parseIdxHeader,
+} from "./src/lenet/idx.ts";
+export { readIdxBytes, readIdxFile, type ReadIdxOptions } from "./src/lenet/idx_file.ts";
+export {
+  DEFAULT_MIRRORS,
+  MNIST_FILES,
+  type MnistFileName,
+  type MnistFileSpec,
+  parseMirrors,
+  verifyMnistFile,
+} from "./src/lenet/mnist_files.ts";
+export {
+  type DownloadEvent,
+  downloadMnistFile,
+  type DownloadOptions,
+  ensureMnist,
+  type EnsureOptions,
+  type MnistPaths,
+} from "./src/lenet/download.ts";
+export {
+  type Dataset,
+  DEFAULT_MNIST_DIR,
+  loadMnist,
+  type LoadMnistOptions,
+  type Mnist,
+  MNIST_MEAN,
+  MNIST_STD,
+  type MnistAssembleOptions,
+  type MnistDir,
+  mnistFromIdx,
+  resolveMnistDir,
+} from "./src/lenet/mnist.ts";
+export {
+  createProgress,
+  formatBytes,
+  formatDuration,
+  formatRate,
+  type Progress,
+  type ProgressOptions,
+  type ProgressUpdate,
+  type ProgressWriter,
+  renderLine,
+} from "./src/cli/progress.ts";
+export { downloadReporter } from "./src/cli/data.ts";
