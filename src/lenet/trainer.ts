@@ -344,9 +344,12 @@ export async function train(
           batch: `${state.batch}/${batches}`,
           loss: (prog.lossSum / prog.seen).toFixed(4),
           acc: `${(100 * prog.correct / prog.seen).toFixed(2)}%`,
-          run: `${Math.round(100 * state.step / totalSteps)}% ETA ${
-            fmtSeconds(perStep * (totalSteps - state.step) * 1.06)
-          }`,
+          // The whole run's ETA, from the mean step time (+6% for the evaluations).
+          run: state.step >= totalSteps
+            ? "100%"
+            : `${Math.floor(100 * state.step / totalSteps)}% ETA ${
+              fmtSeconds(perStep * (totalSteps - state.step) * 1.06)
+            }`,
         },
       });
       const every = run.checkpointEvery ?? 0;
