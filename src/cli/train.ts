@@ -50,13 +50,14 @@ the run folder. Same seed, same machine: bit-identical weights, also across --re
 Training:
   --epochs N            epochs (default ${D.epochs})
   --batch-size B        examples per step (default ${D.batchSize})
-  --lr X                base learning rate (default ${D.lr})
+  --lr X                peak learning rate (default ${D.lr})
   --optimizer NAME      adam, sgd or momentum (default ${D.optimizer})
   --momentum M          momentum coefficient of --optimizer momentum (default ${D.momentum})
   --nesterov            Nesterov momentum (with --optimizer momentum)
   --weight-decay W      L2 weight decay (default ${D.weightDecay})
   --schedule S          constant | step:EPOCHS[:GAMMA] | cosine[:FLOOR] | warmup:STEPS[+...]
-                        (default ${D.schedule}: cosine decay to 0 over the run)
+                        (default ${D.schedule}: the rate rises linearly over 300
+                        steps, then decays to 0 along a cosine over the run)
   --seed S              seed of initialization, shuffling and augmentation (default ${D.seed})
   --variant NAME        model (default ${D.variant}; known: ${Object.keys(VARIANTS).join(", ")})
   --init I              he, glorot or lecun, optionally -uniform/-normal (default ${D.init})

@@ -212,14 +212,14 @@ Deno.test("train cli: resuming refuses flags that contradict the run; a used --o
     assert.equal(bad.code, 2);
     assert.match(
       bad.stderr,
-      /^deno task train: --lr 0\.5 differs from the resumed run's 0\.001; a resumed run keeps its settings: drop the flag/,
+      /^deno task train: --lr 0\.5 differs from the resumed run's 0\.004; a resumed run keeps its settings: drop the flag/,
     );
     // the same value as stored is fine (and the run is complete: nothing left to do)
     const same = await runMain(trainMain, [
       "--resume",
       ckpt,
       "--lr",
-      "0.001",
+      "0.004",
       "--data",
       MNIST,
       "--offline",

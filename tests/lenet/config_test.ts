@@ -66,7 +66,12 @@ Deno.test("config: --init parsing", () => {
 Deno.test("config: the optimizer and schedule it describes", () => {
   const { optimizer, schedule } = optimizerFor(DEFAULT_TRAIN_CONFIG, 100);
   assert.equal(optimizer.name, "adam");
-  assert.equal(schedule(0), DEFAULT_TRAIN_CONFIG.lr);
+  // linear warmup over 300 steps, then cosine decay from the peak
+  assert.ok(Math.abs(schedule(0) - DEFAULT_TRAIN_CONFIG.lr / 300) < 1e-18);
+  const T = 100 * DEFAULT_TRAIN_CONFIG.epochs,
+    cosine = (t: number) => (1 + Math.cos(Math.PI * t / T)) / 2;
+  assert.ok(Math.abs(schedule(299) - DEFAULT_TRAIN_CONFIG.lr * cosine(299)) < 1e-15);
+  assert.ok(Math.abs(schedule(150) - DEFAULT_TRAIN_CONFIG.lr * cosine(150) * (151 / 300)) < 1e-15);
   assert.ok(Math.abs(schedule(100 * DEFAULT_TRAIN_CONFIG.epochs)) < 1e-15); // cosine reaches 0
   const m = optimizerFor(
     { ...DEFAULT_TRAIN_CONFIG, optimizer: "momentum", schedule: "step:2:0.5", lr: 0.1 },

@@ -13,6 +13,7 @@ const TINY: TrainConfig = {
   epochs: 2,
   batchSize: 32,
   lr: 2e-3,
+  schedule: "cosine",
   limit: 256,
   testLimit: 100,
 };
