@@ -129,7 +129,15 @@ export {
   type GradcheckPoint,
   type GradcheckReport,
 } from "./src/autograd/gradcheck.ts";
-export * as ref from "./src/autograd/reference.ts";
+export * as ref from "./src/autograd/ref.ts";
+export {
+  formatGradientSuite,
+  gradientSuiteOps,
+  type GradientSuiteOptions,
+  type GradientSuiteReport,
+  type GradientSuiteRow,
+  runGradientSuite,
+} from "./src/autograd/suite.ts";
 
 export { type Conv2dOptions, type Conv2dPadding, type Pair } from "./src/tensor/conv_options.ts";
 export { conv2d, conv2dBackward, type Conv2dGrads, conv2dOutputShape } from "./src/tensor/conv.ts";
@@ -240,6 +248,8 @@ export {
 export { decodePng, encodePng, type PngEncodeOptions } from "./src/lenet/png.ts";
 export { decodePnm, encodePgm, type PgmEncodeOptions } from "./src/lenet/pnm.ts";
 export { ImageError } from "./src/lenet/raster.ts";
+
+export { type KernelPath, kernelPath } from "./src/tensor/kernels/wasm/runtime.ts";
 
 // --- MNIST data: IDX parsing, verified download, progress display (issue #4) ---
 export type {

@@ -13,7 +13,14 @@ const MAX_REQUESTS = 500;
 const TIME_LIMIT_MS = 120_000;
 
 /** Serves files under `root` read-only; stops itself after MAX_REQUESTS or TIME_LIMIT_MS. */
-function serveRepo(): { port: number; served: string[]; close: () => Promise<void> } {
+function serveRepo(): {
+  origin: string;
+  served: string[];
+  close: () => Promise<void>;
+} {
+  // A fresh path prefix per run makes every module URL new, so Deno's module cache can never
+  // answer for the server (a port reused from an earlier run would otherwise hit the cache).
+  const prefix = `/run-${crypto.randomUUID()}/`;
   const stop = new AbortController();
   const served: string[] = [];
   let requests = 0;
@@ -24,7 +31,9 @@ function serveRepo(): { port: number; served: string[]; close: () => Promise<voi
         stop.abort();
         return new Response("request limit reached", { status: 429 });
       }
-      const rel = decodeURIComponent(new URL(req.url).pathname).replace(/^\/+/, "");
+      const pathname = new URL(req.url).pathname;
+      if (!pathname.startsWith(prefix)) return new Response("not found", { status: 404 });
+      const rel = decodeURIComponent(pathname.slice(prefix.length));
       const path = normalize(join(root, rel));
       if (req.method !== "GET" || rel.split("/").includes("..") || !path.startsWith(root)) {
         return new Response("forbidden", { status: 403 });
@@ -40,7 +49,7 @@ function serveRepo(): { port: number; served: string[]; close: () => Promise<voi
   );
   const timer = setTimeout(() => stop.abort(), TIME_LIMIT_MS);
   return {
-    port: server.addr.port,
+    origin: `http://127.0.0.1:${server.addr.port}${prefix}`,
     served,
     close: async () => {
       clearTimeout(timer);
@@ -55,10 +64,10 @@ Deno.test("mod.ts imports by URL from a folder with no deno.json and computes a 
   const server = serveRepo();
   const dir = await Deno.makeTempDir({ prefix: "gradproof_url_import_" });
   try {
-    const origin = `http://127.0.0.1:${server.port}`;
+    const origin = server.origin;
     await Deno.writeTextFile(
       join(dir, "main.ts"),
-      `import { conv2d, tensor } from "${origin}/mod.ts";
+      `import { conv2d, tensor } from "${origin}mod.ts";
 const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
 const w = tensor([[[[1, 0], [0, -1]]]]);
 const y = conv2d(x, w, tensor([0.5]), { padding: "same" });
@@ -70,8 +79,7 @@ console.log(JSON.stringify({ shape: y.shape, data: Array.from(y.data) }));
         "run",
         "--no-config",
         "--no-lock",
-        `--allow-import=127.0.0.1:${server.port}`,
-        `--reload=${origin}/`, // never reuse a cached copy from an earlier run on this port
+        `--allow-import=${new URL(origin).host}`,
         "main.ts",
       ],
       cwd: dir,

@@ -14,8 +14,9 @@
  *   itself recorded as an identity op, so an enclosing `grad` still sees through it.
  * - Pullbacks run after `f`'s tape is uninstalled but inside any enclosing call, so the ops of
  *   a backward pass are recorded by the enclosing tapes: gradients of gradients work whenever
- *   the VJPs are built from recorded ops (all primitives' VJPs are). A backward rule written
- *   with plain kernels is a constant to an enclosing tape (first-order only).
+ *   the VJPs are built from recorded ops (all primitives' VJPs are). A hand-derived rule written
+ *   with plain kernels would be a constant to an enclosing tape, so a silently wrong higher-order
+ *   derivative; {@link backprop} turns that into an error (see `checkHigherOrder`).
  * - A pullback keeps no state between calls: calling it twice gives the same result.
  *
  * @module
@@ -23,7 +24,13 @@
 
 import { fmtShape, TensorError } from "../tensor/errors.ts";
 import { full, Tensor, zeros } from "../tensor/tensor.ts";
-import { type Pullback, type Recorder, recordOp, withRecorder } from "../tensor/trace.ts";
+import {
+  installedRecorders,
+  type Pullback,
+  type Recorder,
+  recordOp,
+  withRecorder,
+} from "../tensor/trace.ts";
 import { sameShape } from "./indexing.ts";
 import { add } from "./primitives.ts";
 import { mapTree, type TensorTree } from "./tree.ts";
@@ -60,16 +67,64 @@ class Tape implements Recorder {
   }
 }
 
+/** The engine's own identity node, and the primitives (their VJPs are made of primitives). */
+function isPrimitive(name: string): boolean {
+  return name.startsWith("prim.") || name === "autograd.input";
+}
+
+/**
+ * The enclosing tapes that differentiate through this node's pullback: those tracing its
+ * cotangent or one of its inputs (which the pullback captures). Primitive nodes need no watch.
+ */
+function watchers(outer: readonly Tape[], node: Node, ct: Tensor): Tape[] {
+  if (outer.length === 0 || isPrimitive(node.name)) return [];
+  return outer.filter((t) => t.traced.has(ct) || t.tracks(node.inputs));
+}
+
+/**
+ * Higher-order safety. A custom (hand-derived) pullback that ran while an enclosing tape traces
+ * its cotangent or captured inputs must hand back gradients that tape traces, i.e. built from
+ * recorded ops. A gradient computed by a plain kernel is a constant to that tape: the enclosing
+ * derivative would silently drop every term through it, so this is an error instead.
+ */
+function checkHigherOrder(
+  node: Node,
+  grads: readonly (Tensor | null)[],
+  needed: readonly boolean[],
+  tapes: readonly Tape[],
+): void {
+  for (const t of tapes) {
+    for (let i = 0; i < grads.length; i++) {
+      const gi = grads[i];
+      if (!needed[i] || gi === null || t.traced.has(gi)) continue;
+      throw new TensorError(
+        node.name,
+        `cannot differentiate through this op's hand-derived backward rule (a higher-order ` +
+          `derivative): an enclosing grad/vjp traces its cotangent or inputs, but the gradient ` +
+          `it returned for input ${i} is computed by a plain kernel, which that enclosing call ` +
+          `would see as a constant (a silently wrong answer). The fast ops' rules are ` +
+          `first-order only: use the reference definition ref.${node.name} (built from the ` +
+          `autograd's primitives) for higher-order derivatives, and ref.* for every other op ` +
+          `of a function you differentiate twice`,
+      );
+    }
+  }
+}
+
 /** Reverse walk of `tape` from output `y` with cotangent `g`; returns the leaves' cotangents. */
 function backprop(tape: Tape, y: Tensor, g: Tensor): Map<Tensor, Tensor> {
   const cts = new Map<Tensor, Tensor>([[y, g]]);
   const nodes = tape.nodes;
+  // The tapes of enclosing calls: they record the ops the pullbacks run (grad of grad).
+  const outer = installedRecorders().filter((r): r is Tape => r instanceof Tape);
   for (let n = nodes.length - 1; n >= 0; n--) {
-    const { name, inputs, output, pullback } = nodes[n];
+    const node = nodes[n];
+    const { name, inputs, output, pullback } = node;
     const ct = cts.get(output);
     if (ct === undefined) continue;
     cts.delete(output);
     const needed = inputs.map((t) => tape.traced.has(t));
+    const watching = watchers(outer, node, ct);
     const grads = pullback(ct, needed);
     if (grads.length !== inputs.length) {
       throw new TensorError(
@@ -89,6 +144,12 @@ function backprop(tape: Tape, y: Tensor, g: Tensor): Map<Tensor, Tensor> {
             `${i} of shape ${fmtShape(x.shape)} (${x.dtype}); each gradient must match its input`,
         );
       }
+    }
+    if (watching.length > 0) checkHigherOrder(node, grads, needed, watching);
+    for (let i = 0; i < inputs.length; i++) {
+      const gi = grads[i];
+      if (!needed[i] || gi === null) continue;
+      const x = inputs[i];
       const prev = cts.get(x);
       cts.set(x, prev === undefined ? gi : add(prev, gi));
     }

@@ -188,3 +188,21 @@ export function around(shape: Shape, axis: number): [number, number] {
   for (let i = axis + 1; i < shape.length; i++) inner *= shape[i];
   return [outer, inner];
 }
+
+/** NumPy broadcasting of two shapes (aligned on the right; extents equal or 1), or throws. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1, db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new TensorError(
+        op,
+        `shapes ${fmtShape(a)} and ${fmtShape(b)} do not broadcast (axis ${i} of the result: ` +
+          `${da} vs ${db}); extents must be equal or 1, aligned on the right`,
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}

@@ -12,7 +12,7 @@
  */
 
 import { either as E } from "npm:fp-ts@2.16.11";
-import type { TaskEither } from "./result.ts";
+import type { TaskEither } from "../tensor/result.ts";
 import { type DataError, errText, type FetchError, fileError, fmtInt } from "./data_error.ts";
 import {
   DEFAULT_MIRRORS,

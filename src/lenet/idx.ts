@@ -22,7 +22,7 @@
 
 import { either as E } from "npm:fp-ts@2.16.11";
 import { fmtInt, type IdxError, idxError } from "./data_error.ts";
-import type { Either } from "./result.ts";
+import type { Either } from "../tensor/result.ts";
 
 /**
  * The element types an IDX file can hold (type codes 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E).

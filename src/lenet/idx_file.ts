@@ -16,7 +16,7 @@ import {
   idxError,
 } from "./data_error.ts";
 import { decodeHeader, type IdxArray, parseIdx, REFETCH } from "./idx.ts";
-import type { TaskEither } from "./result.ts";
+import type { TaskEither } from "../tensor/result.ts";
 
 /**
  * Options for {@link readIdxBytes} and {@link readIdxFile}.

@@ -12,7 +12,7 @@
  */
 
 import { either as E } from "npm:fp-ts@2.16.11";
-import type { Either, TaskEither } from "./result.ts";
+import type { Either, TaskEither } from "../tensor/result.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { type DataError, fmtInt, idxError } from "./data_error.ts";
 import { type DownloadEvent, ensureMnist } from "./download.ts";

@@ -9,7 +9,7 @@
 import { either as E } from "npm:fp-ts@2.16.11";
 import { type DataError, fileError, fmtInt, type IdxError, idxError } from "./data_error.ts";
 import { readIdxBytes } from "./idx_file.ts";
-import type { Either, TaskEither } from "./result.ts";
+import type { Either, TaskEither } from "../tensor/result.ts";
 
 /**
  * The base names of the four MNIST files (without `.gz`).

@@ -126,7 +126,7 @@ export interface MaxPool2dResult {
 /**
  * Max pooling that also returns, for each output, the flat index into `x` of the maximum it took
  * (the first maximum in row-major window order on ties); {@link maxPool2dBackward} routes deltas
- * through these positions.
+ * through these positions. `y` is differentiable like {@link maxPool2d}'s output.
  *
  * @example
  * ```ts
@@ -142,6 +142,9 @@ export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dRe
   const y = new Tensor(allocData(x.dtype, size), shape);
   const argmax = new Int32Array(size);
   maxPool2dKernel(x.data, y.data, argmax, g);
+  // Recorded here (not only in maxPool2d) so that `y` is differentiable however it was made:
+  // an unrecorded `y` would be a constant to the autograd, its gradient silently zero.
+  recordOp("maxPool2d", [x], y, () => (d) => [maxPool2dBackward(d, argmax, x.shape)]);
   return { y, argmax };
 }
 
@@ -158,8 +161,7 @@ export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dRe
  * ```
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  const { y, argmax } = maxPool2dWithArgmax(x, opts);
-  return recordOp("maxPool2d", [x], y, () => (g) => [maxPool2dBackward(g, argmax, x.shape)]);
+  return maxPool2dWithArgmax(x, opts).y;
 }
 
 /**

@@ -64,6 +64,15 @@ export function recordOp(
   return output;
 }
 
+/**
+ * The recorders installed right now, outermost first (a copy). The engine asks for them when a
+ * backward pass starts: the tapes of enclosing `grad`/`vjp` calls that will see the pullbacks'
+ * ops (higher-order derivatives).
+ */
+export function installedRecorders(): readonly Recorder[] {
+  return recorders.slice();
+}
+
 /** Runs `f` with `recorder` installed on top of the stack; always uninstalls it. */
 export function withRecorder<T>(recorder: Recorder, f: () => T): T {
   recorders.push(recorder);

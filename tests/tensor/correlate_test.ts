@@ -14,7 +14,12 @@ import {
   zeros,
 } from "../../mod.ts";
 import { type Pullback, withRecorder } from "../../src/tensor/trace.ts";
-import { assertGradMatches, maxRelError, rand, snapshot } from "./fd_conv.ts";
+import {
+  assertBackwardMatchesFd,
+  maxRelDiff as maxRelError,
+  rand,
+  snapshot,
+} from "../autograd/helpers.ts";
 
 const a = tensor([[1, 2, 3], [4, 5, 6], [7, 8, 9]], { dtype: "float64" });
 const k = tensor([[1, 2], [3, 4]], { dtype: "float64" });
@@ -136,19 +141,30 @@ Deno.test("correlate2d, convolve2d and rot180 backward match finite differences"
       ({ h, w, kh, kw, mode, seed }) => {
         fc.pre(mode !== "valid" || (kh <= h && kw <= w));
         const x = rand(seed, [h, w]), kk = rand(seed + 1, [kh, kw]);
-        const y = correlate2d(x, kk, mode);
-        const delta = rand(seed + 2, y.shape);
         const label = JSON.stringify({ h, w, kh, kw, mode });
-        const corr = correlate2dBackward(delta, x, kk, mode);
-        const fc1 = (p: Tensor, q: Tensor) => correlate2d(p, q, mode);
-        assertGradMatches(corr.da, fc1, [x, kk], delta, 0, `correlate2d da ${label}`);
-        assertGradMatches(corr.dk, fc1, [x, kk], delta, 1, `correlate2d dk ${label}`);
-        const conv = convolve2dBackward(delta, x, kk, mode);
-        const fc2 = (p: Tensor, q: Tensor) => convolve2d(p, q, mode);
-        assertGradMatches(conv.da, fc2, [x, kk], delta, 0, `convolve2d da ${label}`);
-        assertGradMatches(conv.dk, fc2, [x, kk], delta, 1, `convolve2d dk ${label}`);
-        const g = rand(seed + 3, [h, w]);
-        assertGradMatches(rot180Backward(g), rot180, [x], g, 0, `rot180 ${label}`);
+        assertBackwardMatchesFd(
+          `correlate2dBackward ${label}`,
+          (p, q) => correlate2d(p, q, mode),
+          (delta, [p, q]) => {
+            const { da, dk } = correlate2dBackward(delta, p, q, mode);
+            return [da, dk];
+          },
+          [x, kk],
+          { seed },
+        );
+        assertBackwardMatchesFd(
+          `convolve2dBackward ${label}`,
+          (p, q) => convolve2d(p, q, mode),
+          (delta, [p, q]) => {
+            const { da, dk } = convolve2dBackward(delta, p, q, mode);
+            return [da, dk];
+          },
+          [x, kk],
+          { seed },
+        );
+        assertBackwardMatchesFd(`rot180Backward ${label}`, rot180, (g) => [rot180Backward(g)], [
+          x,
+        ], { seed });
       },
     ),
     { seed: 11, numRuns: 100 },

@@ -3,17 +3,19 @@ import fc from "npm:fast-check@4.3.0";
 import {
   avgPool2d,
   avgPool2dBackward,
+  grad,
   maxPool2d,
   maxPool2dBackward,
   maxPool2dWithArgmax,
   type Pool2dOptions,
+  sum,
   type Tensor,
   tensor,
   TensorError,
   zeros,
 } from "../../mod.ts";
 import { type Pullback, withRecorder } from "../../src/tensor/trace.ts";
-import { assertGradMatches, distinct, rand, snapshot } from "./fd_conv.ts";
+import { assertBackwardMatchesFd, distinct, snapshot } from "../autograd/helpers.ts";
 
 const rows = (t: Tensor): number[][] => {
   const h = t.shape[t.rank - 2], w = t.shape[t.rank - 1];
@@ -116,12 +118,26 @@ Deno.test("max-pool and avg-pool backward match finite differences (float64, no 
         Math.floor((h + pt + pb - kh) / sh) + 1,
         Math.floor((w + pl + pr - kw) / sw) + 1,
       ]);
-      const d = rand(seed + 1, y.shape);
       const label = JSON.stringify({ lead, h, w, opts });
-      const mp = (t: Tensor) => maxPool2d(t, opts);
-      assertGradMatches(maxPool2dBackward(d, argmax, x.shape), mp, [x], d, 0, `maxPool2d ${label}`);
-      const ap = (t: Tensor) => avgPool2d(t, opts);
-      assertGradMatches(avgPool2dBackward(d, x.shape, opts), ap, [x], d, 0, `avgPool2d ${label}`);
+      // The arg-max of the unperturbed x; distinct values 0.1 apart keep it under the FD step.
+      assertBackwardMatchesFd(
+        `maxPool2dBackward ${label}`,
+        (t) => maxPool2d(t, opts),
+        (d) => [
+          maxPool2dBackward(d, argmax, x.shape),
+        ],
+        [x],
+        { seed },
+      );
+      assertBackwardMatchesFd(
+        `avgPool2dBackward ${label}`,
+        (t) => avgPool2d(t, opts),
+        (d) => [
+          avgPool2dBackward(d, x.shape, opts),
+        ],
+        [x],
+        { seed },
+      );
     }),
     { seed: 5, numRuns: 200 },
   );
@@ -185,4 +201,13 @@ Deno.test("pools validate their input, options and backward arguments", () => {
     () => avgPool2dBackward(tensor([[1]]), [4, 4], { kernel: 2 }),
     /delta \[1, 1\] must have the forward output's shape \[2, 2\]/,
   );
+});
+
+Deno.test("maxPool2dWithArgmax's output is differentiable (regression: it was a constant)", () => {
+  // y came back unrecorded, so grad through it was silently all zeros.
+  const x = tensor([[[[1, 5, 0, 2], [3, 2, 7, 1]]]], { dtype: "float64" });
+  const g = grad((x: Tensor) => sum(maxPool2dWithArgmax(x, { kernel: 2 }).y))(x);
+  assert.deepEqual(Array.from(g.data), [0, 1, 0, 0, 0, 0, 1, 0]);
+  const viaPool = grad((x: Tensor) => sum(maxPool2d(x, { kernel: 2 })))(x);
+  assert.deepEqual(Array.from(viaPool.data), Array.from(g.data));
 });

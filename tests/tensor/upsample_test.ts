@@ -10,7 +10,7 @@ import {
   upsampleBackward,
 } from "../../mod.ts";
 import { type Pullback, withRecorder } from "../../src/tensor/trace.ts";
-import { assertGradMatches, rand, snapshot } from "./fd_conv.ts";
+import { assertBackwardMatchesFd, rand, snapshot } from "../autograd/helpers.ts";
 
 const rows = (t: Tensor): number[][] => {
   const h = t.shape[t.rank - 2], w = t.shape[t.rank - 1];
@@ -65,16 +65,12 @@ Deno.test("upsample backward matches finite differences (float64)", () => {
         seed: fc.nat(),
       }),
       ({ lead, h, w, kh, kw, seed }) => {
-        const x = rand(seed, [...lead, h, w]);
-        const d = rand(seed + 1, [...lead, h * kh, w * kw]);
-        const f = (t: Tensor) => upsample(t, [kh, kw]);
-        assertGradMatches(
-          upsampleBackward(d, [kh, kw]),
-          f,
-          [x],
-          d,
-          0,
-          JSON.stringify({ lead, h, w, kh, kw }),
+        assertBackwardMatchesFd(
+          `upsampleBackward ${JSON.stringify({ lead, h, w, kh, kw })}`,
+          (t) => upsample(t, [kh, kw]),
+          (d) => [upsampleBackward(d, [kh, kw])],
+          [rand(seed, [...lead, h, w])],
+          { seed },
         );
       },
     ),

@@ -1,13 +1,14 @@
 /**
  * One table, every differentiable op of the tensor core: each hand-derived `<op>Backward` is
- * checked against central finite differences in float64 (max rel error <= 1e-6), and the
- * pullback that the op hands to `recordOp` is checked to be that same rule.
+ * checked against central finite differences in float64 through the public gradcheck (tolerances
+ * in tests/autograd/helpers.ts), and the pullback that the op hands to `recordOp` is checked to
+ * be that same rule.
  */
 
 import assert from "node:assert/strict";
 import { prngKey, randomNormal, type Tensor } from "../../mod.ts";
 import { type Pullback, withRecorder } from "../../src/tensor/trace.ts";
-import { assertVjpMatchesFd } from "./fd.ts";
+import { assertBackwardMatchesFd } from "../autograd/helpers.ts";
 import { opCases } from "./op_table.ts";
 
 let seed = 1;
@@ -16,10 +17,14 @@ const upstream = (shape: readonly number[]): Tensor =>
 
 for (const c of opCases("float64")) {
   Deno.test(`VJP matches finite differences: ${c.name}`, () => {
-    const xs = c.inputs();
-    const y = c.f(xs);
-    const g = upstream(y.shape);
-    assertVjpMatchesFd(c.name, c.f, xs, g, c.back(g, xs, y));
+    const report = assertBackwardMatchesFd(
+      c.name,
+      (...xs) => c.f(xs),
+      (g, xs, y) => c.back(g, xs, y),
+      c.inputs(),
+      { seed: seed++ },
+    );
+    assert.ok(report.inputs.every((i) => i.checked === i.shape.reduce((a, b) => a * b, 1)));
   });
 
   Deno.test(`op records its hand-derived rule: ${c.name}`, () => {

@@ -1,0 +1,143 @@
+/**
+ * What the draw-a-digit page runs on its 28x28 input: a {@link DemoModel}. The page only talks
+ * to this interface, and {@link loadDemoModel} is the one place that decides which model runs.
+ *
+ * Today that is {@link edgeBankModel}: a fixed bank of six 3x3 edge/blob kernels, ReLU and 2x2
+ * max-pooling, computed with gradproof's ops in the browser (no training needed, no prediction).
+ * It exercises the whole path (drawing -> preprocessing -> tensors -> ops -> layer views).
+ *
+ * PLUG-IN POINT for the trained LeNet-5 (issue 5/8): in {@link loadDemoModel}, parse the
+ * checkpoint bytes (the safetensors file served by `deno task serve --checkpoint F`) into the
+ * parameters and return a `DemoModel` whose
+ * - `forward(x)` runs LeNet on `x: [1, 1, 28, 28]` and returns the softmax `probabilities`, the
+ *   arg-max `prediction`, and each layer's output as a {@link LayerView} (drop the batch axis);
+ * - `deltas(x, label)` runs the backward pass of `crossEntropy(logits, [label])` and returns
+ *   `dL/d(output)` of the same layers, in the same order.
+ * The page then shows the prediction, the bar chart, and enables the delta-map toggle by itself.
+ *
+ * @module
+ */
+
+import { matmul } from "../../tensor/matmul.ts";
+import { max } from "../../tensor/reduce.ts";
+import { reshape } from "../../tensor/layout.ts";
+import { relu } from "../../tensor/activations.ts";
+import { transpose } from "../../tensor/transpose.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+
+/** One layer's maps for display: `[C, H, W]`, `[H, W]` or `[K]`, without the batch axis. */
+export interface LayerView {
+  /** Layer name, e.g. `"conv1"`. */
+  readonly name: string;
+  /** Shape without the batch axis. */
+  readonly shape: readonly number[];
+  /** Row-major values. */
+  readonly values: ArrayLike<number>;
+}
+
+/** The result of a forward pass. */
+export interface ForwardResult {
+  /** Class probabilities (softmax), or null for a model that does not classify. */
+  readonly probabilities: readonly number[] | null;
+  /** The arg-max class, or null. */
+  readonly prediction: number | null;
+  /** Each layer's output, in forward order. */
+  readonly layers: readonly LayerView[];
+}
+
+/** A model the page can run on a `[1, 1, 28, 28]` input in [0, 1]. */
+export interface DemoModel {
+  /** Short name shown on the page. */
+  readonly name: string;
+  /** One or two sentences for the page: what runs and what it means. */
+  readonly description: string;
+  /** Runs the forward pass. */
+  forward(x: Tensor): ForwardResult;
+  /**
+   * `dL/d(output)` of every layer for the cross-entropy loss of `label`, or null when the model
+   * has no loss (the page then disables the delta-map toggle).
+   */
+  readonly deltas: ((x: Tensor, label: number) => readonly LayerView[]) | null;
+}
+
+/** Input side. */
+const S = 28;
+
+/** The kernels of the edge bank, `[name, 3x3 row-major]`. */
+export const EDGE_KERNELS: readonly (readonly [string, readonly number[]])[] = [
+  ["vertical edges (Sobel x)", [-1, 0, 1, -2, 0, 2, -1, 0, 1]],
+  ["horizontal edges (Sobel y)", [-1, -2, -1, 0, 0, 0, 1, 2, 1]],
+  ["diagonal /", [0, 1, 2, -1, 0, 1, -2, -1, 0]],
+  ["diagonal \\", [-2, -1, 0, -1, 0, 1, 0, 1, 2]],
+  ["spots (negated Laplacian)", [0, -1, 0, -1, 4, -1, 0, -1, 0]],
+  ["blur (Gaussian 3x3)", [1 / 16, 2 / 16, 1 / 16, 2 / 16, 4 / 16, 2 / 16, 1 / 16, 2 / 16, 1 / 16]],
+];
+
+/**
+ * The 3x3 patches of a 28x28 image with one cell of zero padding ("same" size), `[784, 9]`:
+ * row `y*28 + x` holds the window centred on `(y, x)` in row-major order. A cross-correlation
+ * with K kernels is then `patches @ W` with `W: [9, K]` (im2col).
+ */
+export function patches3x3(img: ArrayLike<number>): Tensor {
+  const out = new Float32Array(S * S * 9);
+  for (let y = 0; y < S; y++) {
+    for (let x = 0; x < S; x++) {
+      const o = (y * S + x) * 9;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= S) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx >= 0 && xx < S) out[o + (dy + 1) * 3 + dx + 1] = img[yy * S + xx];
+        }
+      }
+    }
+  }
+  return new Tensor(out, [S * S, 9]);
+}
+
+/**
+ * The fixed edge bank: `conv` = cross-correlation with {@link EDGE_KERNELS} (im2col + `matmul`;
+ * `conv2d(x, w, null, { padding: "same" })` once it is on main), `relu`, then 2x2 max-pooling
+ * (`reshape` to `[6, 14, 2, 14, 2]` and `max` over the window axes).
+ */
+export function edgeBankModel(): DemoModel {
+  const k = EDGE_KERNELS.length;
+  const w = new Float32Array(9 * k); // [9, K]: column j is kernel j
+  EDGE_KERNELS.forEach(([, kern], j) => kern.forEach((v, i) => (w[i * k + j] = v)));
+  const W = new Tensor(w, [9, k]);
+  return {
+    name: "fixed edge bank (no trained model)",
+    description: "No trained model is loaded, so there is no prediction. The layer views show " +
+      "six fixed 3x3 kernels (Sobel edges, diagonals, spots, blur), ReLU and 2x2 max-pooling " +
+      "applied to your drawing by gradproof's ops, running in this page.",
+    forward(x: Tensor): ForwardResult {
+      if (x.size !== S * S) {
+        throw new Error(`edge bank: expected a [1, 1, 28, 28] input, got [${x.shape.join(", ")}]`);
+      }
+      const conv = reshape(transpose(matmul(patches3x3(x.data), W)), [k, S, S]);
+      const act = relu(conv);
+      const pool = max(reshape(act, [k, S / 2, 2, S / 2, 2]), { axis: [2, 4] });
+      return {
+        probabilities: null,
+        prediction: null,
+        layers: [
+          { name: "conv (fixed 3x3 kernels)", shape: conv.shape, values: conv.data },
+          { name: "relu", shape: act.shape, values: act.data },
+          { name: "max-pool 2x2", shape: pool.shape, values: pool.data },
+        ],
+      };
+    },
+    deltas: null,
+  };
+}
+
+/**
+ * THE PLUG-IN POINT: the model the page runs, given the bytes of the checkpoint the server
+ * offers (null when it was started without `--checkpoint`). Until the LeNet-5 forward and
+ * backward land, every case returns the {@link edgeBankModel}; the page says a checkpoint was
+ * received but cannot be used yet.
+ */
+export function loadDemoModel(_checkpoint: Uint8Array | null): DemoModel {
+  return edgeBankModel();
+}

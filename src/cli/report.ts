@@ -1,0 +1,126 @@
+/**
+ * `deno task report --run DIR [--out FILE] [--digit INDEX]`: writes one self-contained HTML
+ * report (inline SVG and CSS, no scripts, no network) for a training run folder.
+ *
+ * The run folder contract (`metrics.jsonl`, `report.json`) is documented in
+ * `src/cli/report/run.ts`. Exit codes: 0 written, 1 a file is missing or invalid (the message
+ * names the file and line or field), 2 bad flags.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { either as E } from "npm:fp-ts@2.16.11";
+import { pickDigit, renderReport } from "./report/render.ts";
+import { formatRunError, readRun, REPORT_FILE } from "./report/run.ts";
+
+const USAGE = `Usage: deno task report --run DIR [--out FILE] [--digit INDEX]
+
+Writes an HTML report of a training run: loss and accuracy curves, the confusion matrix, the
+conv filters, the feature and delta maps of every layer for one test digit, and the most
+confidently wrong test digits. The file is self-contained (works offline).
+
+  --run DIR       the run folder (holds metrics.jsonl, and report.json once training ended)
+  --out FILE      where to write the HTML (default: DIR/report.html)
+  --digit INDEX   the test digit whose layer maps to show, by test-set index (default: the
+                  first digit report.json has maps for)
+  -h, --help      this help
+
+Exit codes: 0 written, 1 missing or invalid run files, 2 bad flags.
+`;
+
+/** Where the command writes its messages (injectable for tests). */
+export interface Io {
+  /** Normal output (stdout). */
+  readonly out: (line: string) => void;
+  /** Errors and notes (stderr). */
+  readonly err: (line: string) => void;
+}
+
+const consoleIo: Io = { out: (s) => console.log(s), err: (s) => console.error(s) };
+
+interface ReportFlags {
+  readonly run: string;
+  readonly out: string;
+  readonly digit: number | undefined;
+}
+
+/** Parses and validates argv: Right(flags), Left("help"), or Left(a usage error message). */
+export function parseReportFlags(args: readonly string[]): E.Either<string, ReportFlags> {
+  let values: { run?: string; out?: string; digit?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        run: { type: "string" },
+        out: { type: "string" },
+        digit: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    return E.left((e as Error).message);
+  }
+  if (values.help) return E.left("help");
+  if (values.run === undefined || values.run === "") {
+    return E.left("--run DIR is required (the training run folder)");
+  }
+  if (values.out === "") return E.left("--out needs a file name");
+  let digit: number | undefined;
+  if (values.digit !== undefined) {
+    if (!/^[0-9]{1,9}$/.test(values.digit)) {
+      return E.left(`--digit must be a test-set index (an integer >= 0), got "${values.digit}"`);
+    }
+    digit = Number(values.digit);
+  }
+  const run = values.run;
+  const out = values.out ?? `${run.replace(/\/+$/, "")}/report.html`;
+  return E.right({ run, out, digit });
+}
+
+/** Runs the command; returns the exit code. */
+export async function reportMain(args: readonly string[], io: Io = consoleIo): Promise<number> {
+  const flags = parseReportFlags(args);
+  if (E.isLeft(flags)) {
+    if (flags.left === "help") {
+      io.out(USAGE);
+      return 0;
+    }
+    io.err(`report: ${flags.left}\n\n${USAGE}`);
+    return 2;
+  }
+  const { run: dir, out, digit } = flags.right;
+  const run = await readRun(dir);
+  if (E.isLeft(run)) {
+    io.err(`report: ${formatRunError(run.left)}`);
+    return 1;
+  }
+  let chosen = null;
+  if (run.right.report !== null) {
+    const picked = pickDigit(run.right.report, digit);
+    if (E.isLeft(picked)) {
+      io.err(`report: ${picked.left}`);
+      return 2;
+    }
+    chosen = picked.right;
+  } else {
+    io.err(
+      `report: note: ${dir}/${REPORT_FILE} not found (the trainer writes it at the end); ` +
+        `the report shows the curves only`,
+    );
+  }
+  const html = renderReport(run.right, chosen);
+  try {
+    await Deno.writeTextFile(out, html);
+  } catch (e) {
+    io.err(`report: cannot write ${out}: ${(e as Error).message}`);
+    return 1;
+  }
+  const kb = (new TextEncoder().encode(html).length / 1024).toFixed(1);
+  io.out(`report: wrote ${out} (${kb} KiB, ${run.right.metrics.length} epochs)`);
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await reportMain(Deno.args));

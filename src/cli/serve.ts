@@ -1,0 +1,200 @@
+/**
+ * `deno task serve [--port P] [--host H] [--checkpoint F]`: the draw-a-digit demo on a local web
+ * server (Deno.serve, 127.0.0.1 unless told otherwise).
+ *
+ * Routes: the static files of `src/cli/web/` (`/` is `index.html`), `/demo.js` (the page script
+ * and the library, bundled in memory once at start) and `/checkpoint` (the `--checkpoint` file's
+ * bytes; 204 No Content without one). Nothing else: the page runs the model itself, in the browser. The
+ * safety rules of the static handler are listed in `serve/static.ts`.
+ *
+ * Exit codes: 1 the checkpoint is unreadable, bundling failed or the address is unavailable,
+ * 2 bad flags.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { either as E } from "npm:fp-ts@2.16.11";
+import { bundleDemo } from "./serve/bundle.ts";
+import { type Asset, staticHandler } from "./serve/static.ts";
+import type { Io } from "./report.ts";
+
+const USAGE = `Usage: deno task serve [--port P] [--host H] [--checkpoint F]
+
+Serves the draw-a-digit demo: draw on the canvas, see the 28x28 input, the prediction with its
+probabilities, and every layer's maps (and delta maps) computed by gradproof in the page.
+
+  --port P          TCP port (default 8000; 0 picks a free one)
+  --host H          address to bind (default 127.0.0.1; others expose the page to the network
+                    and need --allow-net for that address)
+  --checkpoint F    a trained model's checkpoint, offered to the page as /checkpoint
+  -h, --help        this help
+`;
+
+/** Validated flags of the serve command. */
+export interface ServeFlags {
+  /** TCP port, 0 for any free one. */
+  readonly port: number;
+  /** Address to bind. */
+  readonly host: string;
+  /** Checkpoint file, if any. */
+  readonly checkpoint: string | null;
+}
+
+/** Parses argv: Right(flags), Left("help") or Left(a usage error). */
+export function parseServeFlags(args: readonly string[]): E.Either<string, ServeFlags> {
+  let values: { port?: string; host?: string; checkpoint?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        host: { type: "string" },
+        checkpoint: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (e) {
+    return E.left((e as Error).message);
+  }
+  if (values.help) return E.left("help");
+  const portText = values.port ?? "8000";
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
+    return E.left(`--port must be an integer from 0 to 65535, got "${portText}"`);
+  }
+  const host = values.host ?? "127.0.0.1";
+  if (host === "" || /[\s\/]/.test(host)) return E.left(`--host must be an address, got "${host}"`);
+  if (values.checkpoint === "") return E.left("--checkpoint needs a file name");
+  return E.right({ port: Number(portText), host, checkpoint: values.checkpoint ?? null });
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\./.test(host);
+}
+
+/** The folder of static files. */
+export const WEB_ROOT: string = fileURLToPath(new URL("./web/", import.meta.url));
+
+/** What {@link startDemoServer} needs. */
+export interface DemoServerOptions {
+  /** Address to bind; default 127.0.0.1. */
+  readonly host?: string;
+  /** Port; default 0 (any free one). */
+  readonly port?: number;
+  /** The bundled page script (see `serve/bundle.ts`). */
+  readonly script: string;
+  /** Checkpoint bytes offered as `/checkpoint`, or null. */
+  readonly checkpoint: Uint8Array | null;
+  /** The static folder; default {@link WEB_ROOT}. */
+  readonly root?: string;
+  /** Request body limit in bytes; default 16 KiB. */
+  readonly maxBodyBytes?: number;
+}
+
+/** A running demo server. */
+export interface DemoServer {
+  /** The page's URL, e.g. `http://127.0.0.1:8000/`. */
+  readonly url: string;
+  /** The address actually bound (from the listener). */
+  readonly hostname: string;
+  /** The port actually bound. */
+  readonly port: number;
+  /** Stops accepting and closes the server. */
+  shutdown(): Promise<void>;
+}
+
+/** Starts the demo server; resolves once it listens. */
+export async function startDemoServer(opts: DemoServerOptions): Promise<DemoServer> {
+  const script: Asset = {
+    body: new TextEncoder().encode(opts.script),
+    type: "text/javascript; charset=utf-8",
+  };
+  const ckpt = opts.checkpoint;
+  const routes = new Map<string, () => Asset | null>([
+    ["/demo.js", () => script],
+    // 204 without a checkpoint: "no model", not an error the browser console would log.
+    ["/checkpoint", () => ({
+      body: ckpt ?? new Uint8Array(0),
+      type: "application/octet-stream",
+      status: ckpt === null ? 204 : 200,
+    })],
+  ]);
+  const handler = await staticHandler({
+    root: opts.root ?? WEB_ROOT,
+    routes,
+    maxBodyBytes: opts.maxBodyBytes,
+  });
+  const host = opts.host ?? "127.0.0.1";
+  const { promise, resolve } = Promise.withResolvers<number>();
+  // Deno.serve resolves names itself; the listener's address is what counts.
+  const server = Deno.serve({
+    hostname: host,
+    port: opts.port ?? 0,
+    onListen: ({ port }) => resolve(port),
+  }, handler);
+  const port = await promise;
+  const hostname = server.addr.hostname;
+  const shown = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return { url: `http://${shown}:${port}/`, hostname, port, shutdown: () => server.shutdown() };
+}
+
+/** Runs the command; resolves with an exit code on failure, or never while serving. */
+export async function serveMain(args: readonly string[], io: Io): Promise<number> {
+  const flags = parseServeFlags(args);
+  if (E.isLeft(flags)) {
+    if (flags.left === "help") {
+      io.out(USAGE);
+      return 0;
+    }
+    io.err(`serve: ${flags.left}\n\n${USAGE}`);
+    return 2;
+  }
+  const { port, host, checkpoint } = flags.right;
+  let ckpt: Uint8Array | null = null;
+  if (checkpoint !== null) {
+    try {
+      const st = await Deno.stat(checkpoint);
+      if (!st.isFile) throw new Error("not a file");
+      ckpt = await Deno.readFile(checkpoint);
+    } catch (e) {
+      const why = e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message;
+      io.err(`serve: cannot read checkpoint ${checkpoint}: ${why}`);
+      return 1;
+    }
+  }
+  let script: string;
+  try {
+    script = await bundleDemo();
+  } catch (e) {
+    io.err(`serve: ${(e as Error).message}`);
+    return 1;
+  }
+  if (!isLoopback(host)) {
+    io.err(`serve: warning: binding ${host}; other machines on the network can load the page`);
+  }
+  let server: DemoServer;
+  try {
+    server = await startDemoServer({ host, port, script, checkpoint: ckpt });
+  } catch (e) {
+    const hint = e instanceof Deno.errors.NotCapable
+      ? ` (the serve task may bind 127.0.0.1 only; run deno run --allow-net=${host} ... instead)`
+      : "";
+    io.err(`serve: cannot listen on ${host}:${port}: ${(e as Error).message}${hint}`);
+    return 1;
+  }
+  io.out(`gradproof demo: ${server.url} (Ctrl-C to stop)`);
+  if (ckpt !== null) io.out(`serving checkpoint ${checkpoint} (${ckpt.length} bytes)`);
+  return await new Promise<number>(() => {});
+}
+
+if (import.meta.main) {
+  const code = await serveMain(Deno.args, {
+    out: (s) => console.log(s),
+    err: (s) => console.error(s),
+  });
+  Deno.exit(code);
+}
