@@ -327,9 +327,11 @@ export {
   maxPool,
   type ModelInitOptions,
   modern,
+  type Stage,
   type Variant,
   VARIANTS,
 } from "./src/lenet/model.ts";
+export { type LayerTrace, traceLayers } from "./src/lenet/inspect.ts";
 export {
   type Batch,
   batchesPerEpoch,

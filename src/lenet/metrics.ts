@@ -1,7 +1,7 @@
 /**
- * What a training run writes into its folder besides checkpoints: one JSON line per epoch in
- * `metrics.jsonl` (the contract the HTML report reads), per-class precision and recall from a
- * confusion matrix, and the run's `report.json`.
+ * What a training run writes into its folder after each epoch: one JSON line in `metrics.jsonl`
+ * (the run-folder contract of `deno task report`, `src/cli/report/run.ts`, which ignores the
+ * extra keys), plus per-class precision and recall from a confusion matrix (`deno task eval`).
  *
  * `metrics.jsonl`, one object per completed epoch, keys in this order:
  * `epoch` (1-based), `train_loss` and `train_accuracy` (running over the epoch's batches, before
@@ -106,7 +106,7 @@ export function classStats(m: Int32Array, k = 10): ClassStats[] {
 }
 
 /** Rounds for JSON: `digits` significant decimals, keeping integers as they are. */
-export function round(v: number, digits = 6): number {
+function round(v: number, digits = 6): number {
   return Number.isFinite(v) ? Number(v.toFixed(digits)) : v;
 }
 
@@ -174,9 +174,4 @@ export function truncateMetrics(path: string, epochs: number): TaskEither<Checkp
     });
     return writeFileAtomic(path, new TextEncoder().encode(kept.map((l) => `${l}\n`).join("")))();
   };
-}
-
-/** Writes a JSON document atomically (pretty-printed, final newline). */
-export function writeJsonAtomic(path: string, value: unknown): TaskEither<CheckpointError, void> {
-  return writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
 }

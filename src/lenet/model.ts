@@ -24,7 +24,7 @@
  * @module
  */
 
-import { pipe } from "npm:fp-ts@2.16.11/lib/function.js";
+import { flow, pipe } from "npm:fp-ts@2.16.11/lib/function.js";
 import { either as E } from "npm:fp-ts@2.16.11";
 import { relu } from "../tensor/activations.ts";
 import { conv2d } from "../tensor/conv.ts";
@@ -118,11 +118,30 @@ export interface Variant<P extends Params = Params> {
   init(key: PRNGKey, opts?: ModelInitOptions): P;
   /** Logits `[N, 10]` for images `[N, 1, 28, 28]`: the predicted class is their argmax. */
   forward(params: P, x: Tensor): Tensor;
+  /**
+   * The forward pass as named stages (a layer with its activation, a pooling...), in order:
+   * folding `x` through them gives `forward(params, x)` exactly. For looking inside the network
+   * (feature and delta maps of each layer).
+   */
+  stages(params: P): readonly Stage[];
   /** The training loss (mean over the batch) from the logits and the labels. */
   criterion(logits: Tensor, labels: Labels): Tensor;
   /** The training loss for images `x` and their labels: `criterion(forward(params, x), labels)`. */
   loss(params: P, x: Tensor, labels: Labels): Tensor;
 }
+
+/**
+ * One named stage of a forward pass: the layer's name and its function of the input.
+ *
+ * @example
+ * ```ts
+ * import { modern, prngKey, type Stage, zeros } from "./mod.ts";
+ * const stages: readonly Stage[] = modern.stages(modern.init(prngKey(0)));
+ * let h = zeros([1, 1, 28, 28]);
+ * for (const [name, apply] of stages) console.log(name, (h = apply(h)).shape); // c1 [1, 6, 28, 28] ...
+ * ```
+ */
+export type Stage = readonly [name: string, apply: (x: Tensor) => Tensor];
 
 /**
  * A convolution layer as a function of its input: `x -> conv2d(x, p.w, p.b, opts)`.
@@ -193,6 +212,19 @@ function modernForward(p: LeNetParams, x: Tensor): Tensor {
   );
 }
 
+/** The same network as {@link modernForward}, as the paper's named layers (C1, S2, ... output). */
+function modernStages(p: LeNetParams): readonly Stage[] {
+  return [
+    ["c1", flow(conv(p.c1, { padding: 2 }), relu)],
+    ["s2", maxPool(2)],
+    ["c3", flow(conv(p.c3), relu)],
+    ["s4", maxPool(2)],
+    ["c5", flow(flat, fc(p.c5), relu)],
+    ["f6", flow(fc(p.f6), relu)],
+    ["out", fc(p.out)],
+  ];
+}
+
 function modernInit(key: PRNGKey, opts: ModelInitOptions = {}): LeNetParams {
   const dtype = opts.dtype ?? "float32";
   const scheme = opts.scheme ?? "he";
@@ -229,6 +261,7 @@ export const modern: Variant<LeNetParams> = Object.freeze({
     "cross-entropy (61,706 parameters)",
   init: modernInit,
   forward: modernForward,
+  stages: modernStages,
   criterion: (logits: Tensor, labels: Labels) => crossEntropy(logits, labels),
   loss: (p: LeNetParams, x: Tensor, labels: Labels) => crossEntropy(modernForward(p, x), labels),
 });

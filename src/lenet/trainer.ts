@@ -20,16 +20,11 @@ import { optimizerFor, parseInit, type TrainConfig } from "./config.ts";
 import type { DataError } from "./data_error.ts";
 import type { DownloadEvent } from "./download.ts";
 import { type Dataset, loadMnist } from "./mnist.ts";
-import {
-  appendMetrics,
-  classStats,
-  type EpochMetrics,
-  round,
-  truncateMetrics,
-  writeJsonAtomic,
-} from "./metrics.ts";
+import { writeReportFile } from "../cli/report/summary.ts";
+import { appendMetrics, type EpochMetrics, truncateMetrics } from "./metrics.ts";
+import { buildRunReport } from "./run_report.ts";
 import { getVariant, type Variant } from "./model.ts";
-import { countParams, type Params } from "./params.ts";
+import type { Params } from "./params.ts";
 import {
   FRESH_PROGRESS,
   type Normalization,
@@ -51,6 +46,9 @@ import {
   type TrainState,
 } from "./train.ts";
 
+/** How many confidently wrong test digits `report.json` shows. */
+const REPORT_WRONG = 24;
+
 /**
  * The names of the files in a run folder.
  *
@@ -68,7 +66,7 @@ export interface RunFiles {
   readonly best: string;
   /** One JSON line per epoch. */
   readonly metrics: string;
-  /** The run at a glance. */
+  /** What `deno task report` draws (written when training ends). */
   readonly report: string;
 }
 
@@ -371,7 +369,7 @@ export async function train(
     // End of the epoch: evaluate, record, keep the best, checkpoint.
     const test = evaluate(variant, state.params, testSet.images, testSet.labels, {
       confusion: true,
-      errors: 20,
+      errors: REPORT_WRONG,
     });
     const val = validationSet === undefined
       ? undefined
@@ -427,15 +425,22 @@ export async function train(
       `test ${(100 * test.accuracy).toFixed(2)}% (loss ${test.loss.toFixed(4)})${valNote}  ` +
         `${fmtSeconds(metrics.epoch_seconds)}${stopEarly ? "  early stop" : ""}`,
     );
-    const report = await writeReport(files, run, variant, state, prog, test, elapsed());
-    if (E.isLeft(report)) return report;
     if (io.signal?.aborted) return summary("interrupted", finalTest);
   }
   if (finalTest === null && state.epoch > 0) {
     finalTest = evaluate(variant, state.params, testSet.images, testSet.labels, {
       confusion: true,
-      errors: 20,
+      errors: REPORT_WRONG,
     });
+  }
+  // Training has ended: report.json for `deno task report` (written once, atomically).
+  if (finalTest !== null) {
+    try {
+      const report = buildRunReport(variant, state.params, testSet, normalization, finalTest);
+      await writeReportFile(out, report);
+    } catch (e) {
+      return E.left({ kind: "io", message: `cannot write ${files.report}: ${e}` });
+    }
   }
   return summary(prog.status === "early-stopped" ? "early-stopped" : "completed", finalTest);
 }
@@ -447,55 +452,4 @@ function fmtSeconds(s: number): string {
   return m < 60
     ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s`
     : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
-}
-
-/** `report.json`: the run at a glance, rewritten after every epoch (for the HTML report). */
-async function writeReport(
-  files: RunFiles,
-  run: TrainRun,
-  variant: Variant<Params>,
-  state: TrainState,
-  prog: RunProgress,
-  test: Evaluation,
-  elapsedSeconds: number,
-): Promise<Either<TrainFailure, void>> {
-  const confusion = test.confusion!;
-  const rows = Array.from(
-    { length: 10 },
-    (_, t) => Array.from(confusion.subarray(t * 10, t * 10 + 10)),
-  );
-  const r = await writeJsonAtomic(files.report, {
-    format: "gradproof-run/1",
-    status: prog.status,
-    variant: variant.name,
-    description: variant.description,
-    param_count: countParams(state.params),
-    config: run.config,
-    epochs_completed: state.epoch,
-    step: state.step,
-    test: { loss: round(test.loss), accuracy: round(test.accuracy), count: test.count },
-    best: prog.best,
-    elapsed_seconds: round(elapsedSeconds, 3),
-    train_seconds: round(prog.trainSeconds, 3),
-    examples_per_s: round(prog.trainSeconds > 0 ? prog.examples / prog.trainSeconds : 0, 1),
-    confusion: rows,
-    per_class: classStats(confusion).map((c) => ({
-      digit: c.digit,
-      precision: round(c.precision),
-      recall: round(c.recall),
-      support: c.support,
-    })),
-    most_confident_errors: (test.errors ?? []).map((e) => ({
-      test_index: e.index,
-      label: e.label,
-      predicted: e.predicted,
-      probability: round(e.probability),
-    })),
-    files: {
-      checkpoint: RUN_FILES.checkpoint,
-      best: prog.best === null ? null : RUN_FILES.best,
-      metrics: RUN_FILES.metrics,
-    },
-  })();
-  return E.isLeft(r) ? E.left({ kind: "io", message: r.left.message }) : E.right(undefined);
 }

@@ -4,6 +4,8 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../src/lenet/config.t
 import { flattenParams, type Params } from "../../src/lenet/params.ts";
 import { loadRun } from "../../src/lenet/run_checkpoint.ts";
 import { train, type TrainRun } from "../../src/lenet/trainer.ts";
+import { formatRunError, readRun } from "../../src/cli/report/run.ts";
+import { renderReport } from "../../src/cli/report/render.ts";
 
 const MNIST = Deno.env.get("MNIST_DIR") ??
   new URL("../../../shared/mnist/", import.meta.url).pathname;
@@ -90,14 +92,35 @@ Deno.test("trainer: run folder: metrics.jsonl per epoch, report.json, best and l
       assert.ok(m.examples_per_s > 0 && m.epoch_seconds > 0);
     }
     assert.equal(lines[1].test_accuracy, s.finalTest!.accuracy);
-    const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
-    assert.equal(report.param_count, 61_706);
-    assert.equal(report.status, "completed");
-    assert.equal(report.test.count, 100);
-    assert.equal(report.confusion.flat().reduce((x: number, y: number) => x + y, 0), 100);
-    assert.equal(report.per_class.length, 10);
-    assert.ok(report.most_confident_errors.length > 0);
-    assert.deepEqual(report.config, TINY);
+    assert.equal(s.finalTest!.count, 100);
+    // report.json and metrics.jsonl read back through `deno task report`'s own reader
+    const read = await readRun(dir);
+    assert.ok(read._tag === "Right", read._tag === "Left" ? formatRunError(read.left) : "");
+    assert.equal(read.right.metrics.length, 2);
+    const report = read.right.report!;
+    assert.equal(report.test_examples, 100);
+    assert.equal(report.confusion.flat().reduce((x, y) => x + y, 0), 100);
+    assert.ok(report.wrong.length > 0 && report.wrong.every((d) => d.prediction !== d.label));
+    assert.deepEqual(report.filters.map((f) => [f.layer, f.shape]), [["c1", [6, 1, 5, 5]], [
+      "c3",
+      [16, 6, 5, 5],
+    ]]);
+    assert.equal(report.digits.length, 10);
+    assert.deepEqual(report.digits.map((d) => d.label), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const d = report.digits[0];
+    assert.deepEqual(d.layers.map((l) => `${l.name} ${l.shape.join("x")}`), [
+      "c1 6x28x28",
+      "s2 6x14x14",
+      "c3 16x10x10",
+      "s4 16x5x5",
+      "c5 120",
+      "f6 84",
+      "out 10",
+    ]);
+    assert.ok(d.layers[0].delta.some((v) => v !== 0));
+    const html = renderReport(read.right, d);
+    assert.match(html, /^<!DOCTYPE html>/i);
+    assert.ok(html.includes("<svg"));
     for (const f of ["checkpoint.safetensors", "best.safetensors"]) {
       assert.ok((await Deno.stat(`${dir}/${f}`)).size > 4 * 61_706 * 3, f); // params + Adam m, v
     }
