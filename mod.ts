@@ -370,6 +370,7 @@ export {
 } from "./src/lenet/metrics.ts";
 export {
   type BestEpoch,
+  decodeRun,
   FRESH_PROGRESS,
   loadRun,
   type Normalization,

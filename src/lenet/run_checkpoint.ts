@@ -241,28 +241,67 @@ function parseProgress(meta: CheckpointMeta): Either<string, RunProgress> {
   );
 }
 
-/** Reads a checkpoint's bytes, metadata and configuration (common to resume and model loads). */
-function readRun(
-  path: string,
-): TaskEither<string, { bytes: Uint8Array; meta: CheckpointMeta; config: TrainConfig }> {
-  return async () => {
-    const bytes = await readFileBytes(path)();
-    if (E.isLeft(bytes)) return E.left(bytes.left.message);
-    const meta = peekCheckpointMeta(bytes.right, path);
-    if (E.isLeft(meta)) return E.left(meta.left.message);
-    const config = pipe(
-      parseJsonObject(meta.right.extra.config, "config"),
-      E.chain((o) => parseTrainConfig(JSON.stringify(o))),
-    );
-    if (E.isLeft(config)) return E.left(`${path}: not a training checkpoint: ${config.left}`);
-    return E.right({ bytes: bytes.right, meta: meta.right, config: config.right });
-  };
+/**
+ * Decodes the bytes of a run checkpoint written by {@link saveRun} (no file access: usable in a
+ * browser): configuration, variant, normalization, training state (with the optimizer state
+ * `--resume` needs) and progress. Every failure is a message naming `path`.
+ *
+ * @example
+ * ```ts
+ * import { decodeRun } from "./mod.ts";
+ * const bytes = await (await fetch("/checkpoint.safetensors")).bytes();
+ * const r = decodeRun(bytes, "checkpoint.safetensors");
+ * if (r._tag === "Right") console.log(r.right.variant.name, r.right.state.step);
+ * ```
+ */
+export function decodeRun(bytes: Uint8Array, path: string): Either<string, RunCheckpoint> {
+  const metaE = peekCheckpointMeta(bytes, path);
+  if (E.isLeft(metaE)) return E.left(metaE.left.message);
+  const meta = metaE.right;
+  const configE = pipe(
+    parseJsonObject(meta.extra.config, "config"),
+    E.chain((o) => parseTrainConfig(JSON.stringify(o))),
+  );
+  if (E.isLeft(configE)) return E.left(`${path}: not a training checkpoint: ${configE.left}`);
+  const config = configE.right;
+  const variant = getVariant(config.variant);
+  if (E.isLeft(variant)) return E.left(`${path}: ${variant.left}`);
+  const init = parseInit(config.init);
+  if (E.isLeft(init)) return E.left(`${path}: ${init.left}`);
+  const template = variant.right.init(prngKey(0), { ...init.right, dtype: config.dtype });
+  const { optimizer } = optimizerFor(config, 1);
+  const ckpt = decodeCheckpoint(bytes, path, template, optimizer.momentNames);
+  if (E.isLeft(ckpt)) return E.left(ckpt.left.message);
+  const norm = parseNormalization(meta);
+  if (E.isLeft(norm)) return E.left(`${path}: ${norm.left}`);
+  const progress = parseProgress(meta);
+  if (E.isLeft(progress)) return E.left(`${path}: ${progress.left}`);
+  const seedKey = prngKey(config.seed);
+  const key = meta.key ?? seedKey;
+  if (key.words[0] !== seedKey.words[0] || key.words[1] !== seedKey.words[1]) {
+    return E.left(`${path}: its PRNG key does not belong to its seed ${config.seed}`);
+  }
+  const c = ckpt.right;
+  return E.right({
+    path,
+    config,
+    variant: variant.right,
+    normalization: norm.right,
+    state: Object.freeze({
+      params: c.params,
+      opt: c.optState,
+      step: meta.step,
+      epoch: meta.epoch,
+      batch: meta.batch,
+      key,
+    }),
+    progress: progress.right,
+    meta,
+  });
 }
 
 /**
- * Loads a run checkpoint written by {@link saveRun}: configuration, variant, normalization,
- * training state (with the optimizer state `--resume` needs) and progress. Every failure is a
- * message naming the file.
+ * Reads and decodes a run checkpoint file (see {@link decodeRun}).
  *
  * @example
  * ```ts
@@ -273,42 +312,7 @@ function readRun(
  */
 export function loadRun(path: string): TaskEither<string, RunCheckpoint> {
   return async () => {
-    const read = await readRun(path)();
-    if (E.isLeft(read)) return read;
-    const { bytes, meta, config } = read.right;
-    const variant = getVariant(config.variant);
-    if (E.isLeft(variant)) return E.left(`${path}: ${variant.left}`);
-    const init = parseInit(config.init);
-    if (E.isLeft(init)) return E.left(`${path}: ${init.left}`);
-    const template = variant.right.init(prngKey(0), { ...init.right, dtype: config.dtype });
-    const { optimizer } = optimizerFor(config, 1);
-    const ckpt = decodeCheckpoint(bytes, path, template, optimizer.momentNames);
-    if (E.isLeft(ckpt)) return E.left(ckpt.left.message);
-    const norm = parseNormalization(meta);
-    if (E.isLeft(norm)) return E.left(`${path}: ${norm.left}`);
-    const progress = parseProgress(meta);
-    if (E.isLeft(progress)) return E.left(`${path}: ${progress.left}`);
-    const seedKey = prngKey(config.seed);
-    const key = meta.key ?? seedKey;
-    if (key.words[0] !== seedKey.words[0] || key.words[1] !== seedKey.words[1]) {
-      return E.left(`${path}: its PRNG key does not belong to its seed ${config.seed}`);
-    }
-    const c = ckpt.right;
-    return E.right({
-      path,
-      config,
-      variant: variant.right,
-      normalization: norm.right,
-      state: Object.freeze({
-        params: c.params,
-        opt: c.optState,
-        step: meta.step,
-        epoch: meta.epoch,
-        batch: meta.batch,
-        key,
-      }),
-      progress: progress.right,
-      meta,
-    });
+    const bytes = await readFileBytes(path)();
+    return E.isLeft(bytes) ? E.left(bytes.left.message) : decodeRun(bytes.right, path);
   };
 }
