@@ -37,10 +37,11 @@ async function run(
   return r.right;
 }
 
+/** Every parameter's raw bytes, by path (bit-for-bit comparisons, any dtype). */
 const bitsOf = (p: Params) =>
   flattenParams(p).map((
     [path, t],
-  ) => [path, Array.from(new Uint32Array(new Float32Array(t.data).buffer))]);
+  ) => [path, Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
 
 Deno.test("trainer: same seed, bit-identical weights (with augmentation); another seed differs", async () => {
   const dir = await Deno.makeTempDir();
@@ -195,6 +196,22 @@ Deno.test("trainer: early stopping on the validation loss with --patience", asyn
     assert.ok(ckpt._tag === "Right");
     const again = await run(cfg, dir, { resume: ckpt.right });
     assert.equal(again.state.step, s.state.step);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("trainer: --dtype float64 trains float64 parameters and resumes from them", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cfg: TrainConfig = { ...TINY, dtype: "float64", epochs: 1, limit: 64 };
+    const s = await run(cfg, dir);
+    for (const [path, t] of flattenParams(s.state.params)) assert.equal(t.dtype, "float64", path);
+    const back = await loadRun(`${dir}/checkpoint.safetensors`)();
+    assert.ok(back._tag === "Right");
+    assert.equal(back.right.config.dtype, "float64");
+    assert.deepEqual(bitsOf(back.right.state.params), bitsOf(s.state.params));
+    assert.ok(s.finalTest!.accuracy >= 0 && s.finalTest!.count === 100);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
