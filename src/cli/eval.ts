@@ -81,7 +81,7 @@ export function formatConfusion(m: Int32Array): string {
  * @example
  * ```ts
  * import { evalMain } from "./src/cli/eval.ts";
- * Deno.exit(await evalMain(["--checkpoint", "runs/latest/checkpoint.safetensors"]));
+ * Deno.exit(await evalMain(["--checkpoint", "runs/20250101-120000/checkpoint.safetensors"]));
  * ```
  */
 export async function evalMain(args: readonly string[], io: EvalCliIo = {}): Promise<number> {
@@ -95,7 +95,7 @@ export async function evalMain(args: readonly string[], io: EvalCliIo = {}): Pro
     return EXIT.ok;
   }
   const checks = all(
-    pathFlag("checkpoint", f.checkpoint, "runs/latest/checkpoint.safetensors"),
+    pathFlag("checkpoint", f.checkpoint, "runs/20250101-120000/checkpoint.safetensors"),
     pathFlag("data", f.data, "data/mnist"),
     intFlag("limit", f.limit, 1, 10_000),
   );

@@ -62,7 +62,7 @@ export interface PredictCliIo {
  * @example
  * ```ts
  * import { predictMain } from "./src/cli/predict.ts";
- * await predictMain(["--checkpoint", "runs/latest/checkpoint.safetensors", "seven.png"]);
+ * await predictMain(["--checkpoint", "runs/20250101-120000/checkpoint.safetensors", "seven.png"]);
  * ```
  */
 export async function predictMain(args: readonly string[], io: PredictCliIo = {}): Promise<number> {
@@ -75,7 +75,7 @@ export async function predictMain(args: readonly string[], io: PredictCliIo = {}
     writeAll(out, PREDICT_USAGE);
     return EXIT.ok;
   }
-  const ckpt = pathFlag("checkpoint", f.checkpoint, "runs/latest/checkpoint.safetensors");
+  const ckpt = pathFlag("checkpoint", f.checkpoint, "runs/20250101-120000/checkpoint.safetensors");
   if (E.isLeft(ckpt)) return usageError(err, cmd, ckpt.left, PREDICT_USAGE);
   if (ckpt.right === undefined) {
     return usageError(err, cmd, "--checkpoint FILE is required", PREDICT_USAGE);

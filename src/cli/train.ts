@@ -72,7 +72,7 @@ Data and files:
   --data DIR            MNIST directory (default $MNIST_DIR, else data/mnist; missing files
                         are downloaded there)
   --offline             never download
-  --out DIR             run folder (default runs/<timestamp>, also linked as runs/latest)
+  --out DIR             run folder (default runs/<YYYYMMDD-HHMMSS>, printed at the start)
   --resume FILE         continue the run saved in FILE with its settings (--out defaults to
                         FILE's folder); the result equals an uninterrupted run bit for bit
   --checkpoint-every K  also save the checkpoint every K steps (default: at each epoch end,
@@ -160,7 +160,7 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
     intFlag("patience", f.patience, 1),
     pathFlag("data", f.data, "data/mnist"),
     pathFlag("out", f.out, "runs/mine"),
-    pathFlag("resume", f.resume, "runs/latest/checkpoint.safetensors"),
+    pathFlag("resume", f.resume, "runs/20250101-120000/checkpoint.safetensors"),
     intFlag("checkpoint-every", f["checkpoint-every"], 1),
   );
   if (E.isLeft(checks)) return checks;
@@ -335,7 +335,6 @@ export async function trainMain(args: readonly string[], io: TrainCliIo = {}): P
       : `Resuming ${a.resume} at epoch ${resume.state.epoch + 1}, batch ${resume.state.batch} ` +
         `(step ${resume.state.step}); run folder: ${outDir}`,
   );
-  if (a.out === undefined && a.resume === undefined) await linkLatest(outDir);
   const resumeCmd = [
     "deno task train --resume",
     quote(`${outDir}/${RUN_FILES.checkpoint}`),
@@ -410,19 +409,6 @@ function summaryText(s: TrainSummary, c: TrainConfig): string {
     lines.push(`(trained on ${c.limit ?? "all"} examples, tested on ${c.testLimit ?? "all"})`);
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** Points runs/latest at the new run folder (best effort: symlinks may be unavailable). */
-async function linkLatest(outDir: string): Promise<void> {
-  const m = /^runs[\/\\]([^\/\\]+)$/.exec(outDir);
-  if (m === null) return;
-  try {
-    await Deno.mkdir("runs", { recursive: true });
-    await Deno.remove("runs/latest").catch(() => {});
-    await Deno.symlink(m[1], "runs/latest");
-  } catch {
-    // no symlinks here (or no permission): the printed folder is the reference
-  }
 }
 
 if (import.meta.main) {

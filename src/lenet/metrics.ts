@@ -24,7 +24,7 @@ import { writeFileAtomic } from "./checkpoint.ts";
  * @example
  * ```ts
  * import type { EpochMetrics } from "./mod.ts";
- * const lines = (await Deno.readTextFile("runs/latest/metrics.jsonl")).trim().split("\n");
+ * const lines = (await Deno.readTextFile("runs/20250101-120000/metrics.jsonl")).trim().split("\n");
  * const last: EpochMetrics = JSON.parse(lines[lines.length - 1]);
  * console.log(last.test_accuracy);
  * ```

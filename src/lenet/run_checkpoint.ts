@@ -146,7 +146,7 @@ export const FRESH_PROGRESS: RunProgress = Object.freeze({
  * ```ts
  * import { loadRun, type RunCheckpoint } from "./mod.ts";
  * const where = (c: RunCheckpoint) => `epoch ${c.state.epoch}, batch ${c.state.batch}, step ${c.state.step}`;
- * const r = await loadRun("runs/latest/checkpoint.safetensors")();
+ * const r = await loadRun("runs/20250101-120000/checkpoint.safetensors")();
  * if (r._tag === "Right") console.log(where(r.right));
  * ```
  */
@@ -306,7 +306,7 @@ export function decodeRun(bytes: Uint8Array, path: string): Either<string, RunCh
  * @example
  * ```ts
  * import { loadRun } from "./mod.ts";
- * const r = await loadRun("runs/latest/checkpoint.safetensors")();
+ * const r = await loadRun("runs/20250101-120000/checkpoint.safetensors")();
  * if (r._tag === "Right") console.log(r.right.state.step, r.right.config.lr);
  * ```
  */

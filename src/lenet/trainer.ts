@@ -76,7 +76,7 @@ export interface RunFiles {
  * @example
  * ```ts
  * import { RUN_FILES } from "./mod.ts";
- * console.log(`runs/latest/${RUN_FILES.checkpoint}`); // runs/latest/checkpoint.safetensors
+ * console.log(`runs/20250101-120000/${RUN_FILES.checkpoint}`); // runs/20250101-120000/checkpoint.safetensors
  * ```
  */
 export const RUN_FILES: RunFiles = Object.freeze({
