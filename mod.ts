@@ -140,7 +140,15 @@ export {
 } from "./src/autograd/suite.ts";
 
 export { type Conv2dOptions, type Conv2dPadding, type Pair } from "./src/tensor/conv_options.ts";
-export { conv2d, conv2dBackward, type Conv2dGrads, conv2dOutputShape } from "./src/tensor/conv.ts";
+export {
+  conv2d,
+  conv2dBackward,
+  type Conv2dGrads,
+  conv2dOutputShape,
+  conv2dRelu,
+  conv2dReluBackward,
+} from "./src/tensor/conv.ts";
+export { conv2dReluMaxPool, conv2dReluMaxPoolBackward } from "./src/tensor/conv_block.ts";
 export {
   convolve2d,
   convolve2dBackward,

@@ -29,6 +29,7 @@ import { clamp, exp, log, neg, pow, sqrt, square } from "../tensor/unary.ts";
 import { relu, scaledTanh, sigmoid, tanh } from "../tensor/activations.ts";
 import { upsample } from "../tensor/upsample.ts";
 import * as ref from "./ref.ts";
+import { buildConvRelu, buildConvReluPool, smallConvPoolArb } from "./suite_fused.ts";
 import {
   awayFromZero,
   broadcastArb,
@@ -121,6 +122,8 @@ export const suiteOps: readonly SuiteOp[] = [
     build: ({ lead, hw, f, seed }) =>
       one([normal(seed, [...lead, ...hw])], (x) => upsample(x, f), (x) => ref.upsample(x, f)),
   }),
+  row({ name: "conv2dRelu", params: convArb, build: buildConvRelu }),
+  row({ name: "conv2dReluMaxPool", params: smallConvPoolArb, build: buildConvReluPool }),
   row({ name: "add", params: binaryArb, build: buildBinary(add, ref.add, normals) }),
   row({ name: "sub", params: binaryArb, build: buildBinary(sub, ref.sub, normals) }),
   row({ name: "mul", params: binaryArb, build: buildBinary(mul, ref.mul, normals) }),

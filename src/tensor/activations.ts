@@ -10,6 +10,7 @@
  * @module
  */
 
+import { reluBackward as reluGradKernel, reluForward as reluKernel } from "./kernels/dispatch.ts";
 import { type ActivationGrad, activationGrad } from "./kernels/unary.ts";
 import { allocData, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
@@ -20,13 +21,19 @@ import { checkGrad } from "./validate.ts";
 function fusedGrad(kind: ActivationGrad, g: Tensor, y: Tensor): Tensor {
   checkGrad(`${kind}Backward`, g, y.shape, y.dtype);
   const out = allocData(y.dtype, y.size);
-  activationGrad(kind, g.data, y.data, out);
+  // ReLU runs on the active kernel path for float32 (see kernels/dispatch.ts).
+  if (kind === "relu") reluGradKernel(g.data, y.data, out);
+  else activationGrad(kind, g.data, y.data, out);
   return new Tensor(out, y.shape);
 }
 
 /** Computes an activation and records its output-based backward. */
 function activation(kind: ActivationGrad, x: Tensor): Tensor {
-  const y = unaryKernel(kind, x);
+  let y: Tensor;
+  if (kind === "relu") {
+    y = new Tensor(allocData(x.dtype, x.size), x.shape);
+    reluKernel(x.data, y.data);
+  } else y = unaryKernel(kind, x);
   return recordOp(kind, [x], y, () => (g) => [fusedGrad(kind, g, y)]);
 }
 

@@ -20,12 +20,7 @@ import {
   fmtConvOptions,
   resolveConv2d,
 } from "./conv_options.ts";
-import {
-  conv2dBiasGradKernel,
-  conv2dForwardKernel,
-  conv2dInputGradKernel,
-  conv2dWeightGradKernel,
-} from "./kernels/conv.ts";
+import { convForward, convGrads } from "./kernels/dispatch.ts";
 import { allocData, type Shape, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 
@@ -51,11 +46,17 @@ export function conv2dOutputShape(
 }
 
 /** Validates the bias: `[O]` for `O` output maps, or null/undefined. */
-function checkBias(b: Tensor | null | undefined, x: Tensor, w: Tensor, opts: Conv2dOptions): void {
+export function checkBias(
+  b: Tensor | null | undefined,
+  x: Tensor,
+  w: Tensor,
+  opts: Conv2dOptions,
+  op = "conv2d",
+): void {
   if (b === null || b === undefined) return;
   if (b.rank !== 1 || b.shape[0] !== w.shape[0]) {
     throw new TensorError(
-      "conv2d",
+      op,
       `bias b ${fmtShape(b.shape)} must be [${w.shape[0]}], one value per output map of w ${
         fmtShape(w.shape)
       } (x ${fmtShape(x.shape)}, options ${fmtConvOptions(opts)}); ` +
@@ -98,7 +99,7 @@ export function conv2d(
     allocData(x.dtype, g.batch * g.outC * g.outH * g.outW),
     [g.batch, g.outC, g.outH, g.outW],
   );
-  conv2dForwardKernel(x.data, w.data, hasBias ? b.data : null, y.data, g);
+  convForward(x.data, w.data, hasBias ? b.data : null, y.data, g);
   // `needed[i] === false` (an engine that knows input i is a constant, e.g. the images fed to the
   // first layer) lets the pullback skip that gradient; without it all are computed.
   return recordOp(
@@ -166,38 +167,123 @@ export function conv2dBackward(
   return { dx: dx!, dw: dw!, db: db! };
 }
 
-/** The three gradients of conv2d, each computed only when `need` asks for it (else null). */
+/**
+ * `relu(conv2d(x, w, b, opts))` in one op: the ReLU is applied as the convolution's results are
+ * stored (no second pass, no pre-activation tensor), the usual hot pair of a CNN layer.
+ *
+ * Backward ({@link conv2dReluBackward}): the ReLU's rule, then conv2d's:
+ * `delta' = delta [y > 0]` (`relu'(0) = 0`, and `y > 0` exactly where the pre-activation is),
+ * then `dX`, `dW`, `db` of {@link conv2dBackward} at `delta'`.
+ *
+ * @example
+ * ```ts
+ * import { conv2dRelu, tensor } from "./mod.ts";
+ * const x = tensor([[[[1, -2], [3, -4]]]]);
+ * console.log(conv2dRelu(x, tensor([[[[1]]], [[[-1]]]])).data); // Float32Array [1, 0, 3, 0, 0, 2, 0, 4]
+ * ```
+ */
+export function conv2dRelu(
+  x: Tensor,
+  w: Tensor,
+  b?: Tensor | null,
+  opts: Conv2dOptions = {},
+): Tensor {
+  const { geometry: g } = resolveConv2d("conv2dRelu", x.shape, w.shape, opts);
+  checkBias(b, x, w, opts, "conv2dRelu");
+  const hasBias = b !== null && b !== undefined;
+  checkSameDType("conv2dRelu", hasBias ? [["x", x], ["w", w], ["b", b]] : [["x", x], ["w", w]]);
+  const y = new Tensor(
+    allocData(x.dtype, g.batch * g.outC * g.outH * g.outW),
+    [g.batch, g.outC, g.outH, g.outW],
+  );
+  convForward(x.data, w.data, hasBias ? b.data : null, y.data, g, true);
+  return recordOp(
+    "conv2dRelu",
+    hasBias ? [x, w, b] : [x, w],
+    y,
+    () => (delta: Tensor, needed?: readonly boolean[]) => {
+      const grads = conv2dGrads(delta, x, w, opts, [
+        needed?.[0] ?? true,
+        needed?.[1] ?? true,
+        hasBias && (needed?.[2] ?? true),
+      ], y);
+      return hasBias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
+    },
+  );
+}
+
+/**
+ * VJP of {@link conv2dRelu} given its output `y`: `delta' = delta [y > 0]`, then
+ * {@link conv2dBackward}`(delta', x, w, opts)`.
+ *
+ * @example
+ * ```ts
+ * import { conv2dRelu, conv2dReluBackward, ones, tensor } from "./mod.ts";
+ * const x = tensor([[[[1, -2], [3, -4]]]]), w = tensor([[[[2]]]]);
+ * const y = conv2dRelu(x, w);
+ * const { dx, dw } = conv2dReluBackward(ones(y.shape), y, x, w);
+ * console.log(dx.data, dw.data); // Float32Array [2, 0, 2, 0] Float32Array [4]
+ * ```
+ */
+export function conv2dReluBackward(
+  delta: Tensor,
+  y: Tensor,
+  x: Tensor,
+  w: Tensor,
+  opts: Conv2dOptions = {},
+): Conv2dGrads {
+  const { dx, dw, db } = conv2dGrads(delta, x, w, opts, [true, true, true], y);
+  return { dx: dx!, dw: dw!, db: db! };
+}
+
+/**
+ * The three gradients of conv2d, each computed only when `need` asks for it (else null). With
+ * `reluOut` (conv2dRelu's output, checked to match delta) the delta is masked by
+ * `reluOut > 0` first, inside the kernels.
+ */
 function conv2dGrads(
   delta: Tensor,
   x: Tensor,
   w: Tensor,
   opts: Conv2dOptions,
   [needX, needW, needB]: [boolean, boolean, boolean],
+  reluOut: Tensor | null = null,
 ): { dx: Tensor | null; dw: Tensor | null; db: Tensor | null } {
-  const { geometry: g } = resolveConv2d("conv2dBackward", x.shape, w.shape, opts);
+  const op = reluOut ? "conv2dReluBackward" : "conv2dBackward";
+  const { geometry: g } = resolveConv2d(op, x.shape, w.shape, opts);
   const expected = [g.batch, g.outC, g.outH, g.outW];
   if (delta.rank !== 4 || delta.shape.some((d, i) => d !== expected[i])) {
     throw new TensorError(
-      "conv2dBackward",
+      op,
       `delta ${fmtShape(delta.shape)} must have the forward output's shape ${
         fmtShape(expected)
       } (x ${fmtShape(x.shape)}, w ${fmtShape(w.shape)}, options ${fmtConvOptions(opts)}); ` +
-        `pass the gradient of conv2d's output with the same x, w and options`,
+        `pass the gradient of ${reluOut ? "conv2dRelu" : "conv2d"}'s output with the same x, ` +
+        `w and options`,
     );
   }
-  checkSameDType("conv2dBackward", [["delta", delta], ["x", x], ["w", w]]);
-  let dx: Tensor | null = null, dw: Tensor | null = null, db: Tensor | null = null;
-  if (needX) {
-    dx = new Tensor(allocData(x.dtype, x.size), x.shape);
-    conv2dInputGradKernel(delta.data, w.data, dx.data, g);
+  if (reluOut && (reluOut.rank !== 4 || reluOut.shape.some((d, i) => d !== expected[i]))) {
+    throw new TensorError(
+      op,
+      `y ${fmtShape(reluOut.shape)} must be the forward output ${fmtShape(expected)} ` +
+        `(x ${fmtShape(x.shape)}, w ${fmtShape(w.shape)}); pass conv2dRelu's output`,
+    );
   }
-  if (needW) {
-    dw = new Tensor(allocData(x.dtype, w.size), w.shape);
-    conv2dWeightGradKernel(x.data, delta.data, dw.data, g);
-  }
-  if (needB) {
-    db = new Tensor(allocData(x.dtype, g.outC), [g.outC]);
-    conv2dBiasGradKernel(delta.data, db.data, g);
+  checkSameDType(
+    op,
+    reluOut
+      ? [["delta", delta], ["y", reluOut], ["x", x], ["w", w]]
+      : [["delta", delta], ["x", x], ["w", w]],
+  );
+  const dx = needX ? new Tensor(allocData(x.dtype, x.size), x.shape) : null;
+  const dw = needW ? new Tensor(allocData(x.dtype, w.size), w.shape) : null;
+  const db = needB ? new Tensor(allocData(x.dtype, g.outC), [g.outC]) : null;
+  if (dx || dw || db) {
+    convGrads(delta.data, x.data, w.data, reluOut?.data ?? null, {
+      dx: dx?.data ?? null,
+      dw: dw?.data ?? null,
+      db: db?.data ?? null,
+    }, g);
   }
   return { dx, dw, db };
 }

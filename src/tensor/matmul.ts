@@ -1,5 +1,6 @@
 /**
- * Matrix products on the shared {@link gemm} kernel: `matmul` (2-D and batched, NumPy
+ * Matrix products on the shared GEMM kernel (`kernels/gemm.ts`; float32 on the active kernel
+ * path, see `kernels/dispatch.ts`): `matmul` (2-D and batched, NumPy
  * semantics) and the fully connected layer `dense(x, W, b) = x W + b`.
  *
  * Backward rules (the matrix-calculus identities for `Y = A B`):
@@ -14,7 +15,7 @@
 
 import { broadcastIndex, broadcastShapes } from "./broadcast.ts";
 import { fmtShape, TensorError } from "./errors.ts";
-import { gemm } from "./kernels/gemm.ts";
+import { matmulKernel } from "./kernels/dispatch.ts";
 import { allocData, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
 import { checkGrad, checkSameDType } from "./validate.ts";
@@ -104,10 +105,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const out = allocData(a.dtype, count * m * n);
   if (count === 1 || (b.rank === 2 && isIdentity(s.ia, a.size / (m * k)))) {
     // One GEMM: the batch of A stacks into a (count*m) x k matrix when B is shared.
-    gemm(a.data, b.data, out, { m: count * m, n, k });
+    matmulKernel(a.data, b.data, out, { m: count * m, n, k });
   } else {
     for (let i = 0; i < count; i++) {
-      gemm(a.data, b.data, out, {
+      matmulKernel(a.data, b.data, out, {
         m,
         n,
         k,
@@ -139,13 +140,13 @@ export function matmulBackward(g: Tensor, a: Tensor, b: Tensor): [Tensor, Tensor
   const da = allocData(a.dtype, a.size), db = allocData(b.dtype, b.size);
   if (count === 1 || (b.rank === 2 && isIdentity(s.ia, a.size / (m * k)))) {
     // A stacks to (count*m) x k, dY to (count*m) x n: two GEMMs cover the whole batch.
-    gemm(g.data, b.data, da, { m: count * m, n: k, k: n, transB: true });
-    gemm(a.data, g.data, db, { m: k, n, k: count * m, transA: true });
+    matmulKernel(g.data, b.data, da, { m: count * m, n: k, k: n, transB: true });
+    matmulKernel(a.data, g.data, db, { m: k, n, k: count * m, transA: true });
   } else {
     // beta = 1 accumulates over output matrices that share an operand matrix (broadcasting).
     for (let i = 0; i < count; i++) {
       const offA = s.ia[i] * m * k, offB = s.ib[i] * k * n, offG = i * m * n;
-      gemm(g.data, b.data, da, {
+      matmulKernel(g.data, b.data, da, {
         m,
         n: k,
         k: n,
@@ -155,7 +156,7 @@ export function matmulBackward(g: Tensor, a: Tensor, b: Tensor): [Tensor, Tensor
         offB,
         offC: offA,
       });
-      gemm(a.data, g.data, db, {
+      matmulKernel(a.data, g.data, db, {
         m: k,
         n,
         k: m,
@@ -205,7 +206,7 @@ export function dense(x: Tensor, w: Tensor, b: Tensor): Tensor {
   const [N, K] = x.shape, M = w.shape[1];
   const out = allocData(x.dtype, N * M);
   for (let i = 0; i < N; i++) out.set(b.data, i * M);
-  gemm(x.data, w.data, out, { m: N, n: M, k: K, beta: 1 });
+  matmulKernel(x.data, w.data, out, { m: N, n: M, k: K, beta: 1 });
   const y = new Tensor(out, [N, M]);
   return recordOp("dense", [x, w, b], y, () => (g) => denseBackward(g, x, w, b));
 }
@@ -235,8 +236,8 @@ export function denseBackward(
   const [N, K] = x.shape, M = w.shape[1];
   checkGrad("denseBackward", g, [N, M], x.dtype);
   const dx = allocData(x.dtype, N * K), dw = allocData(x.dtype, K * M), db = allocData(x.dtype, M);
-  gemm(g.data, w.data, dx, { m: N, n: K, k: M, transB: true });
-  gemm(x.data, g.data, dw, { m: K, n: M, k: N, transA: true });
+  matmulKernel(g.data, w.data, dx, { m: N, n: K, k: M, transB: true });
+  matmulKernel(x.data, g.data, dw, { m: K, n: M, k: N, transA: true });
   const gd = g.data;
   for (let i = 0; i < N; i++) {
     const row = i * M;

@@ -12,15 +12,10 @@
 
 import { resolveExplicitPadding, resolvePair } from "./conv_options.ts";
 import { fmtShape, TensorError } from "./errors.ts";
-import {
-  avgPool2dBackwardKernel,
-  avgPool2dKernel,
-  maxPool2dBackwardKernel,
-  maxPool2dKernel,
-  type Pool2dGeometry,
-} from "./kernels/pool.ts";
+import { maxPoolBackward, maxPoolForward } from "./kernels/dispatch.ts";
+import { avgPool2dBackwardKernel, avgPool2dKernel, type Pool2dGeometry } from "./kernels/pool.ts";
 import { allocData, checkShape, type Shape, Tensor } from "./tensor.ts";
-import { recordOp } from "./trace.ts";
+import { recordOp, willRecord } from "./trace.ts";
 
 /**
  * Options of {@link maxPool2d} and {@link avgPool2d}.
@@ -52,7 +47,7 @@ function fmtPoolOptions(opts: Pool2dOptions): string {
 }
 
 /** Validates a pooling's input shape and options and returns its geometry. */
-function resolvePool(op: string, shape: Shape, opts: Pool2dOptions): Pool2dGeometry {
+export function resolvePool(op: string, shape: Shape, opts: Pool2dOptions): Pool2dGeometry {
   const ctx = `x ${fmtShape(shape)}, options ${fmtPoolOptions(opts ?? {} as Pool2dOptions)}`;
   if (shape.length < 2) {
     throw new TensorError(
@@ -102,7 +97,8 @@ function resolvePool(op: string, shape: Shape, opts: Pool2dOptions): Pool2dGeome
   };
 }
 
-function outShape(shape: Shape, g: Pool2dGeometry): number[] {
+/** The pooled shape: `shape` with its last two extents replaced by the output's. */
+export function outShape(shape: Shape, g: Pool2dGeometry): number[] {
   return [...shape.slice(0, -2), g.outH, g.outW];
 }
 
@@ -136,15 +132,29 @@ export interface MaxPool2dResult {
  * ```
  */
 export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dResult {
+  const { y, argmax } = maxPoolArgmax(x, opts);
+  // The caller owns the returned arg-max and may write to it: hand out a copy, since the op's
+  // own array may be remembered by the kernels as a copy in wasm memory (kernels/dispatch.ts).
+  return { y, argmax: argmax.slice() };
+}
+
+/**
+ * Max pooling with arg-max, recorded for the autograd; the arg-max array must stay internal
+ * (never written to). With `withArgmax` false (only when no recorder traces `x`, so no pullback
+ * can be asked for) the arg-max is not produced (an empty array) and nothing is recorded.
+ */
+function maxPoolArgmax(x: Tensor, opts: Pool2dOptions, withArgmax = true): MaxPool2dResult {
   const g = resolvePool("maxPool2d", x.shape, opts);
   const shape = outShape(x.shape, g);
   const size = checkShape("maxPool2d", shape);
   const y = new Tensor(allocData(x.dtype, size), shape);
-  const argmax = new Int32Array(size);
-  maxPool2dKernel(x.data, y.data, argmax, g);
+  const argmax = withArgmax ? new Int32Array(size) : new Int32Array(0);
+  maxPoolForward(x.data, y.data, withArgmax ? argmax : null, g);
   // Recorded here (not only in maxPool2d) so that `y` is differentiable however it was made:
   // an unrecorded `y` would be a constant to the autograd, its gradient silently zero.
-  recordOp("maxPool2d", [x], y, () => (d) => [maxPool2dBackward(d, argmax, x.shape)]);
+  if (withArgmax) {
+    recordOp("maxPool2d", [x], y, () => (d) => [maxPool2dBackward(d, argmax, x.shape)]);
+  }
   return { y, argmax };
 }
 
@@ -161,7 +171,8 @@ export function maxPool2dWithArgmax(x: Tensor, opts: Pool2dOptions): MaxPool2dRe
  * ```
  */
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
-  return maxPool2dWithArgmax(x, opts).y;
+  // Untraced (inference), no pullback can be asked for: skip copying out the arg-max.
+  return maxPoolArgmax(x, opts, willRecord([x])).y;
 }
 
 /**
@@ -199,7 +210,7 @@ export function maxPool2dBackward(delta: Tensor, argmax: Int32Array, inputShape:
     }
   }
   const dx = allocData(delta.dtype, size);
-  maxPool2dBackwardKernel(delta.data, argmax, dx, size);
+  maxPoolBackward(delta.data, argmax, dx);
   return new Tensor(dx, inputShape);
 }
 

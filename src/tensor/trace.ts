@@ -65,6 +65,18 @@ export function recordOp(
 }
 
 /**
+ * Whether an op on `inputs` would be recorded now (some installed recorder traces one of
+ * them), i.e. whether its pullback may ever be asked for. An op can skip work that only its
+ * backward needs when this is false (e.g. max pooling's arg-max during inference).
+ */
+export function willRecord(inputs: readonly Tensor[]): boolean {
+  for (let i = recorders.length - 1; i >= 0; i--) {
+    if (recorders[i].tracks?.(inputs) ?? true) return true;
+  }
+  return false;
+}
+
+/**
  * The recorders installed right now, outermost first (a copy). The engine asks for them when a
  * backward pass starts: the tapes of enclosing `grad`/`vjp` calls that will see the pullbacks'
  * ops (higher-order derivatives).

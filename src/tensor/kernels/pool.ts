@@ -86,16 +86,23 @@ export function maxPool2dKernel(
 
 /**
  * Max-pool backward: `dx` zeroed over `dxSize` cells, then `dx[argmax[t]] += delta[t]` for every
- * output cell `t` (overlapping windows that share a maximum accumulate).
+ * output cell `t` (overlapping windows that share a maximum accumulate). With `gate` (the pooled
+ * values of a ReLU's output, i.e. `relu(x)[argmax[t]]`) only cells with `gate[t] > 0` route: the
+ * ReLU's backward `[x > 0]` fused in, saving a pass over the (4x larger) input gradient.
  */
 export function maxPool2dBackwardKernel(
   delta: TensorData,
   argmax: Int32Array,
   dx: TensorData,
   dxSize: number,
+  gate: TensorData | null = null,
 ): void {
   dx.fill(0, 0, dxSize);
-  for (let t = 0; t < argmax.length; t++) dx[argmax[t]] += delta[t];
+  if (gate === null) {
+    for (let t = 0; t < argmax.length; t++) dx[argmax[t]] += delta[t];
+  } else {
+    for (let t = 0; t < argmax.length; t++) if (gate[t] > 0) dx[argmax[t]] += delta[t];
+  }
 }
 
 /** Average pooling: `y[m,i,j] = (sum of the window's in-map cells) / (kh*kw)` (pad counts as 0). */

@@ -34,14 +34,28 @@ export function panelHeights(m: number): number[] {
  * Packs the row-major `m x k` matrix `a` into row panels (see {@link panelHeights}): the panel of
  * height `h` starting at row `r0` occupies `[r0*k, (r0+h)*k)` with element `(r0+r, kk)` at
  * `r0*k + kk*h + r`, so a micro kernel reads the panel's column `kk` contiguously.
+ *
+ * Options: `off` (where the matrix starts in `a`), `trans` (`a` holds the `k x m` transpose:
+ * element `(r, kk)` is `a[off + kk*m + r]`) and `alpha` (each element is stored times alpha,
+ * the product computed in float64 and rounded to `a`'s type once).
  */
-export function packPanels(a: TensorData, m: number, k: number): TensorData {
+export function packPanels(
+  a: TensorData,
+  m: number,
+  k: number,
+  { off = 0, trans = false, alpha = 1 }: { off?: number; trans?: boolean; alpha?: number } = {},
+): TensorData {
   const out = a instanceof Float64Array ? new Float64Array(m * k) : new Float32Array(m * k);
   let r0 = 0;
   for (const h of panelHeights(m)) {
     for (let r = 0; r < h; r++) {
-      const src = (r0 + r) * k;
-      for (let kk = 0; kk < k; kk++) out[r0 * k + kk * h + r] = a[src + kk];
+      const dst = r0 * k + r;
+      if (trans) {
+        for (let kk = 0, s = off + r0 + r; kk < k; kk++, s += m) out[dst + kk * h] = alpha * a[s];
+      } else {
+        const src = off + (r0 + r) * k;
+        for (let kk = 0; kk < k; kk++) out[dst + kk * h] = alpha * a[src + kk];
+      }
     }
     r0 += h;
   }
@@ -51,7 +65,9 @@ export function packPanels(a: TensorData, m: number, k: number): TensorData {
 /**
  * `C[cOff + r*n + j] = init[r] + sum_kk A[r, kk] * B[kk*n + j]` for the `m x k` matrix A packed by
  * {@link packPanels} and the row-major `k x n` matrix B; overwrites the `m x n` block of C.
- * `init` (a bias per row, or null for 0) seeds the accumulators, saving a pass over C.
+ * `init` (a bias per row, or null for 0) seeds the accumulators, saving a pass over C; with
+ * `seedFromC` each accumulator starts from C's own element instead (`C += A B`). The sum runs
+ * in float64 in the order kk = 0, 1, ..., k-1 and is rounded to C's type once.
  */
 export function gemmPacked(
   ap: TensorData,
@@ -62,6 +78,7 @@ export function gemmPacked(
   c: TensorData,
   cOff: number,
   init: TensorData | null = null,
+  seedFromC = false,
 ): void {
   const n4 = n - (n % 4);
   let r0 = 0;
@@ -69,19 +86,31 @@ export function gemmPacked(
     const aOff = r0 * k;
     const rowOff = cOff + r0 * n;
     for (let j = 0; j < n4; j += 4) {
-      if (h === 4) nn4x4(ap, aOff, b, n, j, k, c, rowOff, init, r0);
-      else if (h === 3) nn3x4(ap, aOff, b, n, j, k, c, rowOff, init, r0);
-      else nn1x4(ap, aOff, b, n, j, k, c, rowOff, init, r0);
+      if (h === 4) nn4x4(ap, aOff, b, n, j, k, c, rowOff, init, r0, seedFromC);
+      else if (h === 3) nn3x4(ap, aOff, b, n, j, k, c, rowOff, init, r0, seedFromC);
+      else nn1x4(ap, aOff, b, n, j, k, c, rowOff, init, r0, seedFromC);
     }
     for (let j = n4; j < n; j++) {
       for (let r = 0; r < h; r++) {
-        let s = init === null ? 0 : init[r0 + r];
+        const at = rowOff + r * n + j;
+        let s = seedFromC ? c[at] : init === null ? 0 : init[r0 + r];
         for (let kk = 0; kk < k; kk++) s += ap[aOff + kk * h + r] * b[kk * n + j];
-        c[rowOff + r * n + j] = s;
+        c[at] = s;
       }
     }
     r0 += h;
   }
+}
+
+/** The accumulator seed of row `r` of a tile: C's element, the row's init, or 0. */
+function seed(
+  c: TensorData,
+  at: number,
+  seedFromC: boolean,
+  init: TensorData | null,
+  r: number,
+): number {
+  return seedFromC ? c[at] : init === null ? 0 : init[r];
 }
 
 function nn4x4(
@@ -95,11 +124,17 @@ function nn4x4(
   o: number,
   init: TensorData | null,
   r0: number,
+  fromC: boolean,
 ): void {
-  const i0 = init === null ? 0 : init[r0], i1 = init === null ? 0 : init[r0 + 1];
-  const i2 = init === null ? 0 : init[r0 + 2], i3 = init === null ? 0 : init[r0 + 3];
-  let c00 = i0, c01 = i0, c02 = i0, c03 = i0, c10 = i1, c11 = i1, c12 = i1, c13 = i1;
-  let c20 = i2, c21 = i2, c22 = i2, c23 = i2, c30 = i3, c31 = i3, c32 = i3, c33 = i3;
+  const p0 = o + j, p1 = p0 + n, p2 = p1 + n, p3 = p2 + n;
+  let c00 = seed(c, p0, fromC, init, r0), c01 = fromC ? c[p0 + 1] : c00;
+  let c02 = fromC ? c[p0 + 2] : c00, c03 = fromC ? c[p0 + 3] : c00;
+  let c10 = seed(c, p1, fromC, init, r0 + 1), c11 = fromC ? c[p1 + 1] : c10;
+  let c12 = fromC ? c[p1 + 2] : c10, c13 = fromC ? c[p1 + 3] : c10;
+  let c20 = seed(c, p2, fromC, init, r0 + 2), c21 = fromC ? c[p2 + 1] : c20;
+  let c22 = fromC ? c[p2 + 2] : c20, c23 = fromC ? c[p2 + 3] : c20;
+  let c30 = seed(c, p3, fromC, init, r0 + 3), c31 = fromC ? c[p3 + 1] : c30;
+  let c32 = fromC ? c[p3 + 2] : c30, c33 = fromC ? c[p3 + 3] : c30;
   for (let kk = 0, bi = j; kk < k; kk++, bi += n, ai += 4) {
     const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
     let v = a[ai];
@@ -132,11 +167,15 @@ function nn3x4(
   o: number,
   init: TensorData | null,
   r0: number,
+  fromC: boolean,
 ): void {
-  const i0 = init === null ? 0 : init[r0], i1 = init === null ? 0 : init[r0 + 1];
-  const i2 = init === null ? 0 : init[r0 + 2];
-  let c00 = i0, c01 = i0, c02 = i0, c03 = i0, c10 = i1, c11 = i1, c12 = i1, c13 = i1;
-  let c20 = i2, c21 = i2, c22 = i2, c23 = i2;
+  const p0 = o + j, p1 = p0 + n, p2 = p1 + n;
+  let c00 = seed(c, p0, fromC, init, r0), c01 = fromC ? c[p0 + 1] : c00;
+  let c02 = fromC ? c[p0 + 2] : c00, c03 = fromC ? c[p0 + 3] : c00;
+  let c10 = seed(c, p1, fromC, init, r0 + 1), c11 = fromC ? c[p1 + 1] : c10;
+  let c12 = fromC ? c[p1 + 2] : c10, c13 = fromC ? c[p1 + 3] : c10;
+  let c20 = seed(c, p2, fromC, init, r0 + 2), c21 = fromC ? c[p2 + 1] : c20;
+  let c22 = fromC ? c[p2 + 2] : c20, c23 = fromC ? c[p2 + 3] : c20;
   for (let kk = 0, bi = j; kk < k; kk++, bi += n, ai += 3) {
     const b0 = b[bi], b1 = b[bi + 1], b2 = b[bi + 2], b3 = b[bi + 3];
     let v = a[ai];
@@ -165,9 +204,11 @@ function nn1x4(
   o: number,
   init: TensorData | null,
   r0: number,
+  fromC: boolean,
 ): void {
-  const i0 = init === null ? 0 : init[r0];
-  let c00 = i0, c01 = i0, c02 = i0, c03 = i0;
+  const p0 = o + j;
+  let c00 = seed(c, p0, fromC, init, r0), c01 = fromC ? c[p0 + 1] : c00;
+  let c02 = fromC ? c[p0 + 2] : c00, c03 = fromC ? c[p0 + 3] : c00;
   for (let kk = 0, bi = j; kk < k; kk++, bi += n, ai++) {
     const v = a[ai];
     c00 += v * b[bi], c01 += v * b[bi + 1], c02 += v * b[bi + 2], c03 += v * b[bi + 3];

@@ -131,7 +131,8 @@ function rowTaps(
  * Hin)`: one group of output channels. x: padded input `[N][C][Hp][Wp]` whose real rows are
  * `top .. top+Hin`; w: the group's weights `[C][KH][KW][8]`; bias: `[8]`; y: `&Y[0][o0]` of an
  * output with `yImg` bytes per image and OH*OW per plane; only `oCount` channels are stored.
- * `relu != 0` stores `max(y, 0)` (`pmax`: NaN stays NaN). The `c` variant needs nothing of OW;
+ * `relu != 0` stores `max(y, 0) + 0` (`pmax`: NaN stays NaN; `+ 0` makes -0 +0, as the plain
+ * ReLU does). The `c` variant needs nothing of OW;
  * the `w` variant needs OW >= 8 and oCount <= 6.
  */
 function emitConvForward(mod: ModuleBuilder, flavor: Flavor, kind: "c" | "w", kwc: number) {
@@ -195,7 +196,10 @@ function emitConvForward(mod: ModuleBuilder, flavor: Flavor, kind: "c" | "w", kw
       });
       f.localGet(relu).if(() => {
         for (const a of acc.slice(0, kind === "c" ? p : rows)) {
-          for (const r of a) f.localGet(r).v128ConstI32([0, 0, 0, 0]).f32x4Pmax().localSet(r);
+          for (const r of a) {
+            f.localGet(r).v128ConstI32([0, 0, 0, 0]).f32x4Pmax().v128ConstI32([0, 0, 0, 0])
+              .f32x4Add().localSet(r);
+          }
         }
       });
       // q = &Y[n][o0][oh][ow]; one plane further per channel.

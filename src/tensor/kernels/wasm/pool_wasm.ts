@@ -133,7 +133,10 @@ function emitMaxPoolBackward(mod: ModuleBuilder): void {
   });
 }
 
-/** `relu_fwd(x, y, len)`: `y = x < 0 ? 0 : x` (`f32x4.pmax(x, 0)`: NaN stays NaN). */
+/**
+ * `relu_fwd(x, y, len)`: `y = (x < 0 ? 0 : x) + 0` (`f32x4.pmax(x, 0)`: NaN stays NaN; adding
+ * +0 turns -0 into +0, as the plain loop does).
+ */
 function emitReluForward(mod: ModuleBuilder): void {
   mod.func("relu_fwd", Array(3).fill("i32"), [], (f) => {
     const [x, y, len] = params(f, 3);
@@ -142,17 +145,21 @@ function emitReluForward(mod: ModuleBuilder): void {
     f.for(i, 0, len4, 4, () => {
       f.localGet(y).localGet(i).i32Const(4).i32Mul().i32Add();
       f.localGet(x).localGet(i).i32Const(4).i32Mul().i32Add().v128Load();
-      f.v128ConstI32([0, 0, 0, 0]).f32x4Pmax().v128Store();
+      f.v128ConstI32([0, 0, 0, 0]).f32x4Pmax().v128ConstI32([0, 0, 0, 0]).f32x4Add().v128Store();
     });
     f.for(i, len4, len, 1, () => {
       f.localGet(y).localGet(i).i32Const(4).i32Mul().i32Add();
       f.localGet(x).localGet(i).i32Const(4).i32Mul().i32Add().v128Load32Splat();
-      f.v128ConstI32([0, 0, 0, 0]).f32x4Pmax().f32x4ExtractLane(0).f32Store();
+      f.v128ConstI32([0, 0, 0, 0]).f32x4Pmax().v128ConstI32([0, 0, 0, 0]).f32x4Add()
+        .f32x4ExtractLane(0).f32Store();
     });
   });
 }
 
-/** `relu_bwd(x, dy, dx, len)`: `dx = x > 0 ? dy : 0`, a lane mask and an `and`. */
+/**
+ * `relu_bwd(x, dy, dx, len)`: `dx = (x > 0 ? dy : 0) + 0`, a lane mask and an `and` (adding +0
+ * turns a passed -0 into +0, as the plain loop does).
+ */
 function emitReluBackward(mod: ModuleBuilder): void {
   mod.func("relu_bwd", Array(4).fill("i32"), [], (f) => {
     const [x, dy, dx, len] = params(f, 4);
@@ -165,7 +172,7 @@ function emitReluBackward(mod: ModuleBuilder): void {
       load();
       f.localGet(x).localGet(o).i32Add();
       load();
-      f.v128ConstI32([0, 0, 0, 0]).f32x4Gt().v128And();
+      f.v128ConstI32([0, 0, 0, 0]).f32x4Gt().v128And().v128ConstI32([0, 0, 0, 0]).f32x4Add();
       store();
     };
     f.for(i, 0, len4, 4, () => body(() => f.v128Load(), () => f.v128Store()));

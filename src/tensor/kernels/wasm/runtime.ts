@@ -7,19 +7,21 @@
  * - `wasm-simd`: the same kernels with `f32x4.mul` + `f32x4.add` (plain SIMD128);
  * - `js`: the plain-TypeScript kernels (any JavaScript engine).
  *
- * Detection (once, on first use): `WebAssembly.validate` of a three-instruction module using
+ * Detection (once, on first use): compiling a three-instruction module using
  * `f32x4.relaxed_madd` picks `wasm-relaxed`; failing that, one using `f32x4.mul` picks
- * `wasm-simd`; failing that (or without `WebAssembly`), `js`. Validation is the right probe: a
- * host that does not know an opcode rejects the module at compile time, and the kernels are
- * emitted from the same opcode tables. Override it with the environment variable
+ * `wasm-simd`; failing that (or without `WebAssembly`, or where a Content Security Policy
+ * forbids compiling WebAssembly), `js`. Compilation is the right probe: a host that does not
+ * know an opcode rejects the module at compile time, and the kernels are emitted from the same
+ * opcode tables. Override it with the environment variable
  * `GRADPROOF_KERNELS=wasm-relaxed|wasm-simd|js` (read only when the env permission for it is
  * already granted, so importing never prompts) or with {@link setKernelPath}.
  *
  * Memory: each wasm path owns one `WebAssembly.Memory` and a bump arena in it
  * ({@link WasmKernels.reset}/{@link WasmKernels.alloc}, {@link WasmKernels.mark}/
- * {@link WasmKernels.release} for scoped scratch). The Float32Array entry points reset the
- * arena, copy their operands in, run, and copy results out; the arena grows the memory when a
- * call needs more. Growing a plain memory detaches every view of it, so views are re-derived
+ * {@link WasmKernels.release} for scoped scratch). The Float32Array entry points of
+ * `kernelsFor(path)` reset the arena, copy their operands in, run, and copy results out; the ops'
+ * entry points keep the arena across calls to reuse what a kernel wrote (`resident.ts`), and
+ * reset it when it outgrows its budget. The arena grows the memory when a call needs more. Growing a plain memory detaches every view of it, so views are re-derived
  * after each alloc and no JavaScript object may keep one. A shared memory
  * (`new WasmKernels(flavor, { shared: true })`, a SharedArrayBuffer) never detaches its views
  * on growth (they just do not see the new pages), and workers can map the same memory: that is
@@ -49,7 +51,16 @@ export function supportsSimd(): boolean {
   return probe("simd");
 }
 
+const probed = new Map<Flavor, boolean>();
+
+/** Whether the host validates the probe module of `flavor` (memoized: it never changes). */
 function probe(flavor: Flavor): boolean {
+  let ok = probed.get(flavor);
+  if (ok === undefined) probed.set(flavor, ok = validateProbe(flavor));
+  return ok;
+}
+
+function validateProbe(flavor: Flavor): boolean {
   if (typeof WebAssembly !== "object" || typeof WebAssembly.validate !== "function") return false;
   const mod = new ModuleBuilder({ minPages: 1 });
   mod.func("probe", ["v128", "v128", "v128"], ["v128"], (f) => {
@@ -58,7 +69,12 @@ function probe(flavor: Flavor): boolean {
     else f.f32x4Mul().localGet(f.param(2, "v128")).f32x4Add();
   });
   try {
-    return WebAssembly.validate(mod.encode());
+    const bytes = mod.encode();
+    if (!WebAssembly.validate(bytes)) return false;
+    // Validation alone is not enough: a page whose Content Security Policy lacks
+    // 'wasm-unsafe-eval' validates modules but refuses to compile them. Compile the probe.
+    new WebAssembly.Module(bytes);
+    return true;
   } catch {
     return false;
   }
@@ -145,17 +161,40 @@ const MAX_SHARED_PAGES = 16384;
 const ALIGN = 64;
 const SLACK = 64;
 
+/** The typed arrays that move in and out of wasm memory. */
+export type WasmArray = Float32Array | Int32Array;
+
+/**
+ * How a Float32Array entry point (`wasm_calls.ts`) gets its operands into wasm memory and its
+ * results out: {@link WasmKernels} itself copies everything in and out of a per-call arena;
+ * `resident.ts` reuses copies that are already there.
+ */
+export interface WasmIo {
+  /** The kernel module the pointers belong to. */
+  readonly kernels: WasmKernels;
+  /** Starts a call (before any other method). */
+  begin(): void;
+  /** Byte pointer to the contents of `src[off .. off+len)` in wasm memory. */
+  input(src: WasmArray, off?: number, len?: number): number;
+  /** Byte pointer to room for a result of `len` 4-byte elements. */
+  output(len: number): number;
+  /** Copies the `len` elements at byte pointer `p` out into `dst[off..]`. */
+  finish(p: number, dst: WasmArray, off?: number, len?: number): void;
+}
+
 /**
  * A compiled kernel module with its memory and a bump arena: the pointer-level backend.
  * Float32Array entry points use it as `reset()`, `alloc`/`put` the operands, call `fn.*`,
- * read results from `f32`.
+ * read results from `f32`. As a {@link WasmIo} it copies every operand in and every result
+ * out, in an arena reset at each call.
  */
-export class WasmKernels {
+export class WasmKernels implements WasmIo {
   /** The module's linear memory. */
   readonly memory: WebAssembly.Memory;
   /** The kernel functions, taking byte pointers into {@link memory}. */
   readonly fn: KernelExports;
   #top = ALIGN;
+  #generation = 0;
   #f32: Float32Array<ArrayBufferLike>;
   #i32: Int32Array<ArrayBufferLike>;
 
@@ -190,9 +229,47 @@ export class WasmKernels {
     this.#i32 = new Int32Array(this.memory.buffer);
   }
 
-  /** Frees every block (the arena is per call). */
+  /** Frees every block (the arena is per call); starts a new {@link generation}. */
   reset(): void {
     this.#top = ALIGN;
+    this.#generation++;
+  }
+
+  /**
+   * Counts {@link reset} calls: a block allocated in one generation keeps its contents until
+   * the generation changes (scratch released with {@link release} excepted).
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** This module (as a {@link WasmIo}). */
+  get kernels(): WasmKernels {
+    return this;
+  }
+
+  /** Starts a call: frees every block. */
+  begin(): void {
+    this.reset();
+  }
+
+  /** Allocates and copies `src[off .. off+len)` in (floats or int32s); returns the pointer. */
+  input(src: WasmArray, off = 0, len: number = src.length - off): number {
+    if (src instanceof Float32Array) return this.put(src, off, len);
+    const p = this.alloc(len);
+    this.i32.set(off === 0 && len === src.length ? src : src.subarray(off, off + len), p >> 2);
+    return p;
+  }
+
+  /** Room for `len` 4-byte elements. */
+  output(len: number): number {
+    return this.alloc(len);
+  }
+
+  /** Copies `len` elements at byte pointer `p` out into `dst[off..]`. */
+  finish(p: number, dst: WasmArray, off = 0, len: number = dst.length - off): void {
+    if (dst instanceof Float32Array) this.get(p, dst, off, len);
+    else dst.set(this.i32.subarray(p >> 2, (p >> 2) + len), off);
   }
 
   /** Byte pointer to `floats` 4-byte elements, 64-byte aligned, with 64 bytes of slack after. */

@@ -12,7 +12,7 @@
  */
 
 import { KW_UNROLLED, KW_UNROLLED_WGRAD, TILE_CHANNELS, TILE_WIDTH } from "./conv_wasm.ts";
-import { type Conv2dDims, convOutSize, type Pool2dDims } from "./dims.ts";
+import { type Conv2dDims, convOutSize, convPads, type Pool2dDims } from "./dims.ts";
 import { gemmWorkFloats } from "./gemm_wasm.ts";
 import type { WasmKernels } from "./runtime.ts";
 
@@ -172,20 +172,22 @@ function forwardGroups(
   });
 }
 
-/** Zero-pads `planes` h x w planes at px by (ph, pw) into scratch, or returns px if no pad. */
+/**
+ * Zero-pads `planes` h x w planes at px by `[top, bottom, left, right]` into scratch, or
+ * returns px if there is no padding.
+ */
 function padded(
   K: WasmKernels,
   px: number,
   planes: number,
   h: number,
   w: number,
-  ph: number,
-  pw: number,
+  [top, bottom, left, right]: readonly number[],
 ) {
-  if (ph === 0 && pw === 0) return px;
-  const hp = h + 2 * ph, wp = w + 2 * pw;
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return px;
+  const hp = h + top + bottom, wp = w + left + right;
   const pp = K.alloc(planes * hp * wp);
-  K.fn.conv_pad(px, pp, planes, h, w, ph, pw, hp, wp);
+  K.fn.conv_pad(px, pp, planes, h, w, top, left, hp, wp);
   return pp;
 }
 
@@ -201,10 +203,10 @@ export function conv2dForwardPtr(
   variant: ConvVariant = chooseVariant(d.o, convOutSize(d).ow),
 ): void {
   const { n, c, h, w, o, kh, kw } = d;
-  const ph = d.padH ?? 0, pw = d.padW ?? 0;
+  const pads = convPads(d);
   const { oh, ow } = convOutSize(d);
   const mark = K.mark();
-  const xp = padded(K, px, n * c, h, w, ph, pw);
+  const xp = padded(K, px, n * c, h, w, pads);
   const wts = packWeights(K, variant, o, c, kh, kw, weight, false);
   const bs = groups(o, variant === "c" ? 8 : TILE_CHANNELS).map(([o0, g]) =>
     packBias(K, bias, o0, g)
@@ -213,13 +215,13 @@ export function conv2dForwardPtr(
     n,
     inC: c,
     outC: o,
-    hp: h + 2 * ph,
-    wp: w + 2 * pw,
+    hp: h + pads[0] + pads[1],
+    wp: w + pads[2] + pads[3],
     kh,
     kw,
     oh,
     ow,
-    top: ph,
+    top: pads[0],
     hin: h,
   };
   forwardGroups(K, variant, xp, wts, bs, py, run, relu);
@@ -228,7 +230,9 @@ export function conv2dForwardPtr(
 
 /**
  * `dX = full_conv(dY, rot180(W))` (dY at pdy, dX at pdx): the forward kernel on dY padded by
- * (kh-1-padH, kw-1-padW) (negative: cropped), weights `W'[c][o][i][j] = W[o][c][kh-1-i][kw-1-j]`.
+ * kh-1-padTop rows above and kw-1-padLeft columns left (negative: cropped) inside an
+ * (h+kh-1) x (w+kw-1) plane, which leaves kh-1-padBottom rows below and kw-1-padRight columns
+ * right; weights `W'[c][o][i][j] = W[o][c][kh-1-i][kw-1-j]`.
  */
 export function conv2dBackwardInputPtr(
   K: WasmKernels,
@@ -240,7 +244,8 @@ export function conv2dBackwardInputPtr(
 ): void {
   const { n, c, h, w, o, kh, kw } = d;
   const { oh, ow } = convOutSize(d);
-  const qh = kh - 1 - (d.padH ?? 0), qw = kw - 1 - (d.padW ?? 0);
+  const [padTop, , padLeft] = convPads(d);
+  const qh = kh - 1 - padTop, qw = kw - 1 - padLeft;
   const hq = h + kh - 1, wq = w + kw - 1;
   const mark = K.mark();
   const pp = K.alloc(n * o * hq * wq);
@@ -266,11 +271,11 @@ export function conv2dBackwardFilterPtr(
   d: Conv2dDims,
 ): void {
   const { n, c, h, w, o, kh, kw } = d;
-  const ph = d.padH ?? 0, pw = d.padW ?? 0;
+  const pads = convPads(d);
   const { oh, ow } = convOutSize(d);
   const opad = 8 * Math.ceil(o / 8), taps = c * kh * kw;
   const mark = K.mark();
-  const xp = padded(K, px, n * c, h, w, ph, pw);
+  const xp = padded(K, px, n * c, h, w, pads);
   const pdyT = K.alloc(n * oh * ow * opad);
   K.fn.conv_nhwc(pdy, pdyT, n, o, oh * ow, opad);
   const fn = K.fn[`conv_wgrad_k${kw <= KW_UNROLLED_WGRAD ? kw : 0}`];
@@ -281,8 +286,8 @@ export function conv2dBackwardFilterPtr(
       pdw + 4 * o0 * taps,
       n,
       c,
-      h + 2 * ph,
-      w + 2 * pw,
+      h + pads[0] + pads[1],
+      w + pads[2] + pads[3],
       kh,
       kw,
       oh,
@@ -290,7 +295,7 @@ export function conv2dBackwardFilterPtr(
       g,
       4 * opad,
       4 * taps,
-      ph,
+      pads[0],
       h,
     );
   }

@@ -23,6 +23,10 @@ function checkAllPaths(r: () => number, d: ConvShape, label: string): void {
   const b = randomF32(r, d.o), dy = randomF32(r, d.n * d.o * oh * ow);
   const fwd = convForwardRef(x, w, b, d), fwdRelu = convForwardRef(x, w, null, d, true);
   const bwd = convBackwardRef(x, w, dy, d);
+  // The fused ReLU backward masks dy by a ReLU output (here: the forward's, rounded).
+  const reluOut = Float32Array.from(fwdRelu.value);
+  const masked = dy.map((v, i) => reluOut[i] > 0 ? v : 0);
+  const bwdRelu = convBackwardRef(x, w, masked, d);
   const what = (path: string, k: string) => `${path} ${k} ${label} ${JSON.stringify(d)}`;
   for (const path of KERNEL_PATHS) {
     const k = kernelsFor(path);
@@ -41,7 +45,74 @@ function checkAllPaths(r: () => number, d: ConvShape, label: string): void {
     const db = new Float32Array(d.o).fill(NaN);
     k.conv2dBackwardBias(dy, db, d);
     assertClose(db, bwd.db, what(path, "bias grad"));
+    const fresh = () => ({
+      dx: new Float32Array(x.length).fill(NaN),
+      dw: new Float32Array(w.length).fill(NaN),
+      db: new Float32Array(d.o).fill(NaN),
+    });
+    const all = fresh();
+    k.conv2dBackward(dy, x, w, all, d);
+    assertClose(all.dx, bwd.dx, what(path, "conv2dBackward dx"));
+    assertClose(all.dw, bwd.dw, what(path, "conv2dBackward dw"));
+    assertClose(all.db, bwd.db, what(path, "conv2dBackward db"));
+    const fused = fresh();
+    k.conv2dBackward(dy, x, w, { ...fused, dx: null }, d, reluOut);
+    assert.ok(fused.dx.every(Number.isNaN), "dx not written when not asked for");
+    assertClose(fused.dw, bwdRelu.dw, what(path, "conv2dBackward+relu dw"));
+    assertClose(fused.db, bwdRelu.db, what(path, "conv2dBackward+relu db"));
+    k.conv2dBackward(dy, x, w, { dx: fused.dx, dw: null, db: null }, d, reluOut);
+    assertClose(fused.dx, bwdRelu.dx, what(path, "conv2dBackward+relu dx"));
+    if (oh >= 2 && ow >= 2) checkBlock(k, x, w, reluOut, d, oh, ow, what(path, "block"));
   }
+}
+
+/**
+ * The conv block (conv -> relu -> 2x2 max-pool, no bias) against the pooled reference: values
+ * within the conv's error bound, the arg-max exact, and the gradients of the routed delta.
+ */
+function checkBlock(
+  k: ReturnType<typeof kernelsFor>,
+  x: Float32Array,
+  w: Float32Array,
+  z: Float32Array,
+  d: ConvShape,
+  oh: number,
+  ow: number,
+  label: string,
+): void {
+  const ph = oh >> 1, pw = ow >> 1, count = d.n * d.o * ph * pw;
+  const want = new Float32Array(count), arg = new Int32Array(count);
+  for (let m = 0, t = 0; m < d.n * d.o; m++) {
+    for (let i = 0; i < ph; i++) {
+      for (let j = 0; j < pw; j++, t++) {
+        const base = (m * oh + 2 * i) * ow + 2 * j;
+        let best = base;
+        for (const c of [base + 1, base + ow, base + ow + 1]) if (z[c] > z[best]) best = c;
+        want[t] = z[best];
+        arg[t] = best;
+      }
+    }
+  }
+  const y = new Float32Array(count).fill(NaN), argmax = new Int32Array(count).fill(-1);
+  k.conv2dReluPoolForward(x, w, null, y, argmax, d);
+  y.forEach((v, t) => {
+    const tol = 1e-5 * (1 + Math.abs(want[t]));
+    assert.ok(Math.abs(v - want[t]) <= tol, `${label} forward ${t}: ${v} vs ${want[t]}`);
+  });
+  assert.deepEqual(Array.from(argmax), Array.from(arg), `${label} arg-max`);
+  const dy = Float32Array.from({ length: count }, (_, t) => ((t * 37) % 11) / 5 - 1);
+  const dz = new Float32Array(z.length);
+  for (let t = 0; t < count; t++) if (want[t] > 0) dz[arg[t]] += dy[t];
+  const ref = convBackwardRef(x, w, dz, d);
+  const grads = {
+    dx: new Float32Array(x.length).fill(NaN),
+    dw: new Float32Array(w.length).fill(NaN),
+    db: new Float32Array(d.o).fill(NaN),
+  };
+  k.conv2dReluPoolBackward(dy, want, arg, x, w, grads, d);
+  assertClose(grads.dx, ref.dx, `${label} dx`);
+  assertClose(grads.dw, ref.dw, `${label} dw`);
+  assertClose(grads.db, ref.db, `${label} db`);
 }
 
 Deno.test("conv2d kernels: LeNet-5 layer shapes (batch 2) on every path", () => {
@@ -71,6 +142,19 @@ Deno.test("conv2d kernels: every unrolled and generic kernel width, paddings, ch
   checkAllPaths(r, { n: 1, c: 2, h: 6, w: 10, o: 17, kh: 3, kw: 5, padH: 0, padW: 2 }, "pad W");
 });
 
+Deno.test('conv2d kernels: asymmetric padding ("same" with an even kernel) on every path', () => {
+  const r = rng(15);
+  const pad = (padH: number, padBottom: number, padW: number, padRight: number) => ({
+    padH,
+    padBottom,
+    padW,
+    padRight,
+  });
+  checkAllPaths(r, { n: 2, c: 2, h: 7, w: 12, o: 5, kh: 4, kw: 4, ...pad(1, 2, 1, 2) }, "same 4x4");
+  checkAllPaths(r, { n: 1, c: 3, h: 6, w: 9, o: 9, kh: 2, kw: 3, ...pad(0, 1, 2, 0) }, "mixed");
+  checkAllPaths(r, { n: 1, c: 1, h: 5, w: 10, o: 2, kh: 3, kw: 2, ...pad(3, 0, 0, 3) }, "one side");
+});
+
 Deno.test("conv2d kernels: random shapes on every path (seeded)", () => {
   const r = rng(13);
   const int = (lo: number, hi: number) => lo + Math.floor((r() + 1) / 2 * (hi - lo + 1));
@@ -86,6 +170,8 @@ Deno.test("conv2d kernels: random shapes on every path (seeded)", () => {
       kw,
       padH: int(0, 3),
       padW: int(0, 3),
+      padBottom: int(0, 3),
+      padRight: int(0, 3),
     };
     checkAllPaths(r, d, `random #${t}`);
   }
@@ -151,6 +237,11 @@ Deno.test("conv2d kernels: float64 runs the plain kernels; wrong sizes are rejec
     assert.throws(
       () => k.conv2dBackwardFilter(x, new Float64Array(4), new Float64Array(4), { ...d, kh: 4 }),
       /kernel 4x2 larger than the padded input/,
+    );
+    const grads = { dx: new Float64Array(8), dw: null, db: null };
+    assert.throws(
+      () => k.conv2dBackward(new Float64Array(4), x, w, grads, d),
+      /conv2dBackward: dxOut has 8 elements, expected 9/,
     );
   }
 });

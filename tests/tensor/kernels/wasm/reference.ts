@@ -107,11 +107,14 @@ export interface ConvShape {
   kw: number;
   padH?: number;
   padW?: number;
+  padBottom?: number;
+  padRight?: number;
 }
 
-/** Output size of a stride-1 convolution. */
+/** Output size of a stride-1 convolution (bottom/right padding default to top/left). */
 export function outSize(d: ConvShape): [number, number] {
-  return [d.h + 2 * (d.padH ?? 0) - d.kh + 1, d.w + 2 * (d.padW ?? 0) - d.kw + 1];
+  const ph = d.padH ?? 0, pw = d.padW ?? 0;
+  return [d.h + ph + (d.padBottom ?? ph) - d.kh + 1, d.w + pw + (d.padRight ?? pw) - d.kw + 1];
 }
 
 /** X[n][c][i][j] with zero outside the image (the padding). */
