@@ -326,6 +326,7 @@ export { downloadReporter } from "./src/cli/data.ts";
 // --- LeNet-5: model variants, the training step and loop, evaluation, run checkpoints (issue #5) ---
 export {
   conv,
+  convBlock,
   DEFAULT_VARIANT,
   fc,
   flat,

@@ -1,11 +1,13 @@
 /**
- * Where one LeNet-5 training step (batch 64, float32, Adam) spends its time: each op of the
- * forward, each hand-derived backward rule (called directly, as the engine calls them), the
+ * Where one LeNet-5 training step (batch 64, float32, Adam) of the trainer spends its time: each
+ * op of `modern.forward` (its conv blocks fused), each op's hand-derived backward rule (the
+ * pullback the op records, called as the engine calls it, on the active kernel path), the
  * optimizer, the guard, and the whole step through `valueAndGrad`. The difference between the
  * whole step and the sum of its parts is the autograd's own overhead (tape, input aliases,
  * cotangent bookkeeping).
  *
- *   deno run bench/train_step_profile.ts [--batch 64] [--augment]
+ *   deno run --allow-env bench/train_step_profile.ts [--batch 64] [--augment]
+ *   GRADPROOF_KERNELS=js deno run --allow-env bench/train_step_profile.ts   (plain TypeScript)
  *
  * The machine is shared: every row is a median of interleaved runs; compare rows of one run.
  *
@@ -19,14 +21,13 @@ import { adam } from "../src/lenet/optim.ts";
 import { flattenParams } from "../src/lenet/params.ts";
 import { countCorrect, gatherBatch, initTrainState, makeTrainStep } from "../src/lenet/train.ts";
 import { valueAndGrad } from "../src/autograd/engine.ts";
-import { relu, reluBackward } from "../src/tensor/activations.ts";
-import { conv2d, conv2dBackward } from "../src/tensor/conv.ts";
-import { resolveConv2d } from "../src/tensor/conv_options.ts";
-import { conv2dBiasGradKernel, conv2dWeightGradKernel } from "../src/tensor/kernels/conv.ts";
-import { flatten, reshapeBackward } from "../src/tensor/layout.ts";
-import { crossEntropy, crossEntropyBackward } from "../src/tensor/losses.ts";
-import { dense, denseBackward } from "../src/tensor/matmul.ts";
-import { maxPool2dBackward, maxPool2dWithArgmax } from "../src/tensor/pool.ts";
+import { relu } from "../src/tensor/activations.ts";
+import { conv2dReluMaxPool } from "../src/tensor/conv_block.ts";
+import { kernelPath } from "../src/tensor/kernels/wasm/runtime.ts";
+import { flatten, reshape } from "../src/tensor/layout.ts";
+import { crossEntropy } from "../src/tensor/losses.ts";
+import { dense } from "../src/tensor/matmul.ts";
+import { type Pullback, withRecorder } from "../src/tensor/trace.ts";
 import { prngKey, randomNormal, randomPermutation } from "../src/tensor/random.ts";
 import { Tensor, tensor } from "../src/tensor/tensor.ts";
 
@@ -44,38 +45,34 @@ const dataLabels = Uint8Array.from({ length: B * 4 }, (_, i) => i % 10);
 const order = randomPermutation(prngKey(2), B * 4);
 const { x, labels } = gatherBatch(data, dataLabels, order, 0, B);
 
-// One forward by hand, keeping every intermediate the backward rules need.
-const fwd = () => {
-  const z1 = conv2d(x, p.c1.w, p.c1.b, { padding: 2 });
-  const a1 = relu(z1);
-  const s2 = maxPool2dWithArgmax(a1, { kernel: 2 });
-  const z3 = conv2d(s2.y, p.c3.w, p.c3.b);
-  const a3 = relu(z3);
-  const s4 = maxPool2dWithArgmax(a3, { kernel: 2 });
-  const f = flatten(s4.y, 1);
-  const z5 = dense(f, p.c5.w, p.c5.b);
-  const a5 = relu(z5);
-  const z6 = dense(a5, p.f6.w, p.f6.b);
-  const a6 = relu(z6);
-  const z7 = dense(a6, p.out.w, p.out.b);
-  const loss = crossEntropy(z7, labels);
-  return { a1, s2, a3, s4, f, a5, a6, z7, loss };
-};
-const v = fwd();
-const one = tensor(1);
-const g7 = crossEntropyBackward(one, v.z7, labels);
-const [g6] = denseBackward(g7, v.a6, p.out.w, p.out.b);
-const g6r = reluBackward(g6, v.a6);
-const [g5] = denseBackward(g6r, v.a5, p.f6.w, p.f6.b);
-const g5r = reluBackward(g5, v.a5);
-const [gf] = denseBackward(g5r, v.f, p.c5.w, p.c5.b);
-const gs4 = reshapeBackward(gf, v.s4.y.shape);
-const ga3 = maxPool2dBackward(gs4, v.s4.argmax, v.a3.shape);
-const gz3 = reluBackward(ga3, v.a3);
-const { dx: gs2 } = conv2dBackward(gz3, v.s2.y, p.c3.w);
-const ga1 = maxPool2dBackward(gs2, v.s2.argmax, v.a1.shape);
-const gz1 = reluBackward(ga1, v.a1);
-const g1 = resolveConv2d("conv2d", x.shape, p.c1.w.shape, { padding: 2 }).geometry;
+// One forward by hand, op by op as modern.forward runs them, capturing each op's pullback (its
+// hand-derived rule, dispatched to the active kernel path) with the inputs it needs.
+const recorded: { name: string; pullback: Pullback; needed: boolean[] }[] = [];
+const capture = <T extends Tensor>(f: () => T, needed: boolean[]): T =>
+  withRecorder({
+    record: (name, _inputs, _y, pullback) => void recorded.push({ name, pullback, needed }),
+  }, f);
+const c1 = () => conv2dReluMaxPool(x, p.c1.w, p.c1.b, { padding: 2 }, { kernel: 2 });
+const s2 = capture(c1, [false, true, true]); // the images need no gradient
+const c3 = () => conv2dReluMaxPool(s2, p.c3.w, p.c3.b, {}, { kernel: 2 });
+const s4 = capture(c3, [true, true, true]);
+const f = flatten(s4, 1);
+const z5 = capture(() => dense(f, p.c5.w, p.c5.b), [true, true, true]);
+const a5 = capture(() => relu(z5), [true]);
+const z6 = capture(() => dense(a5, p.f6.w, p.f6.b), [true, true, true]);
+const a6 = capture(() => relu(z6), [true]);
+const z7 = capture(() => dense(a6, p.out.w, p.out.b), [true, true, true]);
+capture(() => crossEntropy(z7, labels), [true]);
+const [bc1, bc3, bd5, br5, bd6, br6, bd7, bce] = recorded;
+// the upstream gradient of each op, as the engine hands it over
+const g7 = bce.pullback(tensor(1), bce.needed)[0]!;
+const [g6] = bd7.pullback(g7, bd7.needed);
+const [g6r] = br6.pullback(g6!, br6.needed);
+const [g5] = bd6.pullback(g6r!, bd6.needed);
+const [g5r] = br5.pullback(g5!, br5.needed);
+const [gf] = bd5.pullback(g5r!, bd5.needed);
+const gs4 = reshape(gf!, s4.shape);
+const [gs2] = bc3.pullback(gs4, bc3.needed);
 
 const vg = valueAndGrad(modern.loss);
 const [, grads] = vg(p, x, labels);
@@ -88,49 +85,35 @@ const allFinite = (t: Tensor) => {
 
 type Row = [phase: string, what: string, fn: () => unknown];
 const rows: Row[] = [
-  ["data", "gather batch (64 rows)", () => gatherBatch(data, dataLabels, order, B, B)],
-  ...(values.augment ? [["data", "augment batch", () => augmentBatch(x, prngKey(3))] as Row] : []),
-  ["forward", "conv2d c1 1->6 5x5 pad 2", () => conv2d(x, p.c1.w, p.c1.b, { padding: 2 })],
-  ["forward", "relu c1", () => relu(v.a1)],
-  ["forward", "maxPool2d s2", () => maxPool2dWithArgmax(v.a1, { kernel: 2 })],
-  ["forward", "conv2d c3 6->16 5x5", () => conv2d(v.s2.y, p.c3.w, p.c3.b)],
-  ["forward", "relu c3", () => relu(v.a3)],
-  ["forward", "maxPool2d s4", () => maxPool2dWithArgmax(v.a3, { kernel: 2 })],
-  ["forward", "dense c5 400->120", () => dense(v.f, p.c5.w, p.c5.b)],
-  ["forward", "dense f6 120->84 + out 84->10 + relus", () => {
-    relu(v.a5);
-    dense(v.a5, p.f6.w, p.f6.b);
-    relu(v.a6);
-    dense(v.a6, p.out.w, p.out.b);
+  ["data", "gather batch", () => gatherBatch(data, dataLabels, order, B, B)],
+  ...(values.augment
+    ? [["data", "augment batch (outside the step)", () => augmentBatch(x, prngKey(3))] as Row]
+    : []),
+  ["forward", "c1+s2: conv2dReluMaxPool 1->6 5x5 pad 2", c1],
+  ["forward", "c3+s4: conv2dReluMaxPool 6->16 5x5", c3],
+  ["forward", "c5: dense 400->120 + relu", () => relu(dense(f, p.c5.w, p.c5.b))],
+  [
+    "forward",
+    "f6, out: dense 120->84 + relu, 84->10",
+    () => dense(relu(dense(a5, p.f6.w, p.f6.b)), p.out.w, p.out.b),
+  ],
+  ["forward", "crossEntropy", () => crossEntropy(z7, labels)],
+  ["backward", "crossEntropy", () => bce.pullback(tensor(1), bce.needed)],
+  ["backward", "out, f6: dense + relu", () => {
+    bd7.pullback(g7, bd7.needed);
+    br6.pullback(g6!, br6.needed);
+    bd6.pullback(g6r!, bd6.needed);
+    br5.pullback(g5!, br5.needed);
   }],
-  ["forward", "crossEntropy", () => crossEntropy(v.z7, labels)],
-  ["backward", "crossEntropy", () => crossEntropyBackward(one, v.z7, labels)],
-  ["backward", "dense out + f6 + relus", () => {
-    denseBackward(g7, v.a6, p.out.w, p.out.b);
-    reluBackward(g6, v.a6);
-    denseBackward(g6r, v.a5, p.f6.w, p.f6.b);
-    reluBackward(g5, v.a5);
-  }],
-  ["backward", "dense c5 (dX, dW, db)", () => denseBackward(g5r, v.f, p.c5.w, p.c5.b)],
-  ["backward", "maxPool2d s4 + relu c3", () => {
-    maxPool2dBackward(gs4, v.s4.argmax, v.a3.shape);
-    reluBackward(ga3, v.a3);
-  }],
-  ["backward", "conv2d c3 (dX, dW, db)", () => conv2dBackward(gz3, v.s2.y, p.c3.w)],
-  ["backward", "maxPool2d s2 + relu c1", () => {
-    maxPool2dBackward(gs2, v.s2.argmax, v.a1.shape);
-    reluBackward(ga1, v.a1);
-  }],
-  ["backward", "conv2d c1 (dW, db; no dX)", () => {
-    conv2dWeightGradKernel(x.data, gz1.data, new Float32Array(150), g1);
-    conv2dBiasGradKernel(gz1.data, new Float32Array(6), g1);
-  }],
+  ["backward", "c5: dense (dX, dW, db)", () => bd5.pullback(g5r!, bd5.needed)],
+  ["backward", "c3+s4: block (dX, dW, db)", () => bc3.pullback(gs4, bc3.needed)],
+  ["backward", "c1+s2: block (dW, db; no dX)", () => bc1.pullback(gs2!, bc1.needed)],
   ["update", "Adam (61,706 params)", () => opt.step(p, grads, state.opt)],
   ["update", "guard: finite grads + params", () => {
     for (const [, t] of flattenParams(grads)) allFinite(t);
     for (const [, t] of flattenParams(p)) allFinite(t);
   }],
-  ["update", "running accuracy", () => countCorrect(v.z7, labels)],
+  ["update", "running accuracy", () => countCorrect(z7, labels)],
 ];
 const whole: Row[] = [
   ["total", "forward alone (modern.forward + loss)", () => modern.loss(p, x, labels)],
@@ -154,7 +137,10 @@ const stepMs = med[all.length - 1], vgMs = med[all.length - 2], fwdMs = med[all.
 const sum = (phase: string) => rows.reduce((s, row, i) => (row[0] === phase ? s + med[i] : s), 0);
 const pct = (ms: number) => `${((100 * ms) / stepMs).toFixed(1)}%`;
 
-console.log(`LeNet-5 modern, batch ${B}, float32, Adam; medians of ${ROUNDS} interleaved rounds\n`);
+console.log(
+  `LeNet-5 modern, batch ${B}, float32, Adam, kernel path ${kernelPath()}; medians of ${ROUNDS} ` +
+    `interleaved rounds (wall time)\n`,
+);
 console.log("| phase | op | ms | share of step |");
 console.log("| --- | --- | ---: | ---: |");
 rows.forEach(([phase, what], i) =>

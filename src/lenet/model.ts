@@ -28,6 +28,7 @@ import { flow, pipe } from "npm:fp-ts@2.16.11/lib/function.js";
 import { either as E } from "npm:fp-ts@2.16.11";
 import { relu } from "../tensor/activations.ts";
 import { conv2d } from "../tensor/conv.ts";
+import { conv2dReluMaxPool } from "../tensor/conv_block.ts";
 import type { Conv2dOptions } from "../tensor/conv_options.ts";
 import { flatten } from "../tensor/layout.ts";
 import { crossEntropy, type Labels } from "../tensor/losses.ts";
@@ -193,16 +194,37 @@ export const fc = (p: Layer): (x: Tensor) => Tensor => (x) => dense(x, p.w, p.b)
  */
 export const flat = (x: Tensor): Tensor => flatten(x, 1);
 
-/** The logits of the `modern` LeNet-5 (see the module diagram). */
+/**
+ * A convolutional block `maxPool(k)(relu(conv(p, opts)(x)))` as one fused op
+ * (`conv2dReluMaxPool`: the convolution's output never leaves the kernels' scratch memory; its
+ * hand-derived backward routes the pooled delta through the arg-max and the ReLU in one pass).
+ *
+ * @example
+ * ```ts
+ * import { convBlock, getVariant, prngKey, zeros } from "./mod.ts";
+ * const v = getVariant("modern");
+ * if (v._tag === "Right") {
+ *   const p = v.right.init(prngKey(0)) as { c1: { w: never; b: never } };
+ *   console.log(convBlock(p.c1, { padding: 2 }, 2)(zeros([1, 1, 28, 28])).shape); // [1, 6, 14, 14]
+ * }
+ * ```
+ */
+export const convBlock = (
+  p: Layer,
+  opts: Conv2dOptions = {},
+  k = 2,
+): (x: Tensor) => Tensor =>
+(x) => conv2dReluMaxPool(x, p.w, p.b, opts, { kernel: k });
+
+/**
+ * The logits of the `modern` LeNet-5 (see the module diagram). Each conv -> ReLU -> max-pool is
+ * one fused block; the result equals the separate ops (`modernStages`) bit for bit.
+ */
 function modernForward(p: LeNetParams, x: Tensor): Tensor {
   return pipe(
     x,
-    conv(p.c1, { padding: 2 }),
-    relu,
-    maxPool(2),
-    conv(p.c3),
-    relu,
-    maxPool(2),
+    convBlock(p.c1, { padding: 2 }), // c1 + s2
+    convBlock(p.c3), // c3 + s4
     flat,
     fc(p.c5),
     relu,
@@ -212,7 +234,10 @@ function modernForward(p: LeNetParams, x: Tensor): Tensor {
   );
 }
 
-/** The same network as {@link modernForward}, as the paper's named layers (C1, S2, ... output). */
+/**
+ * The same network as {@link modernForward}, as the paper's named layers (C1, S2, ... output),
+ * with the blocks' convolutions and poolings apart so that each one's maps can be looked at.
+ */
 function modernStages(p: LeNetParams): readonly Stage[] {
   return [
     ["c1", flow(conv(p.c1, { padding: 2 }), relu)],
