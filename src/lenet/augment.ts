@@ -44,9 +44,9 @@ export interface AugmentOptions {
   /** Largest relative change of size (scale uniform in `[1 - m, 1 + m)`); default 0.1. */
   readonly maxScale?: number;
   /**
-   * Elastic displacement scale `alpha`, in pixels; default 16. (Simard et al. used 34 with
-   * elastic distortions alone; on top of the affine ones, 34 measured 98.89% after 20 epochs,
-   * 16 measured 99.32%, none 99.28%.)
+   * Elastic displacement scale `alpha`, in pixels; default 16. Simard et al. used 34 with elastic
+   * distortions alone; on top of the affine ones, LeNet-5 after 20 epochs (test accuracy, seeds
+   * 0 / 1): alpha 34 98.86%, 16 99.34% / 99.35%, 8 99.35% / 99.18%, 0 99.42% / 99.33%.
    */
   readonly elasticAlpha?: number;
   /** Smoothness `sigma` of the elastic field, in pixels; default 4 (Simard 2003). */
