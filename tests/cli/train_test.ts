@@ -13,10 +13,14 @@ import {
   waitForStep,
 } from "./helpers.ts";
 
-/** 640 examples, batch 32: 20 steps per epoch, 60 in all; a checkpoint every 2 steps. */
+/**
+ * 1,920 examples, batch 32: 60 steps per epoch, 180 in all (a few ms each on the wasm kernels,
+ * so the runs last long enough to be killed mid-way); a checkpoint every 2 steps.
+ */
+const TOTAL = 180;
 const RUN = [
   "--limit",
-  "640",
+  "1920",
   "--test-limit",
   "200",
   "--epochs",
@@ -36,7 +40,7 @@ Deno.test("train cli: killed (SIGKILL at a random step) or interrupted (SIGINT),
   try {
     const ckpt = (name: string) => `${dir}/${name}/checkpoint.safetensors`;
     // A random step to kill at, logged so a failure can be replayed.
-    const killAt = 2 + 2 * Math.floor(Math.random() * 22); // 2..44, a checkpoint step
+    const killAt = 2 + 2 * Math.floor(Math.random() * 60); // 2..120, a checkpoint step
     console.log(`SIGKILL once the checkpoint reaches step ${killAt}`);
     const whole = spawnCli("train", [...RUN, ...EVERY, "--out", `${dir}/whole`]);
     const killed = spawnCli("train", [...RUN, ...EVERY, "--out", `${dir}/killed`]);
@@ -48,7 +52,7 @@ Deno.test("train cli: killed (SIGKILL at a random step) or interrupted (SIGINT),
     assert.equal(k.signal, "SIGKILL");
     const keptStep = await checkpointStep(ckpt("killed"));
     assert.ok(
-      keptStep >= killAt && keptStep < 60,
+      keptStep >= killAt && keptStep < TOTAL,
       `killed mid-run: checkpoint at step ${keptStep}`,
     );
 
@@ -63,7 +67,7 @@ Deno.test("train cli: killed (SIGKILL at a random step) or interrupted (SIGINT),
     );
     assert.match(i.stdout, /Interrupted at epoch \d, batch \d+ \(step \d+\)\. Checkpoint saved: /);
     const intStep = await checkpointStep(ckpt("int"));
-    assert.ok(intStep >= 6 && intStep < 60, `interrupted mid-run at step ${intStep}`);
+    assert.ok(intStep >= 6 && intStep < TOTAL, `interrupted mid-run at step ${intStep}`);
 
     const w = await finish(whole);
     assert.equal(w.code, 0, w.stderr);
