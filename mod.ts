@@ -323,6 +323,80 @@ export {
 } from "./src/cli/progress.ts";
 export { downloadReporter } from "./src/cli/data.ts";
 
+// --- LeNet-5: model variants, the training step and loop, evaluation, run checkpoints (issue #5) ---
+export {
+  conv,
+  convBlock,
+  DEFAULT_VARIANT,
+  fc,
+  flat,
+  getVariant,
+  type Layer,
+  type LeNetParams,
+  maxPool,
+  type ModelInitOptions,
+  modern,
+  type Stage,
+  type Variant,
+  VARIANTS,
+} from "./src/lenet/model.ts";
+export { type LayerTrace, traceLayers } from "./src/lenet/inspect.ts";
+export {
+  type Batch,
+  batchesPerEpoch,
+  batchKey,
+  countCorrect,
+  type Divergence,
+  epochOrder,
+  evaluate,
+  type EvaluateOptions,
+  type Evaluation,
+  foldIn,
+  gatherBatch,
+  initTrainState,
+  makeTrainStep,
+  type Mistake,
+  nextEpoch,
+  type RunKeys,
+  runKeys,
+  type StepReport,
+  type TrainState,
+} from "./src/lenet/train.ts";
+export { augmentBatch, type AugmentOptions } from "./src/lenet/augment.ts";
+export {
+  checkTrainConfig,
+  DEFAULT_TRAIN_CONFIG,
+  optimizerFor,
+  parseInit,
+  parseTrainConfig,
+  type TrainConfig,
+} from "./src/lenet/config.ts";
+export {
+  type ClassStats,
+  classStats,
+  type EpochMetrics,
+  metricsLine,
+} from "./src/lenet/metrics.ts";
+export {
+  type BestEpoch,
+  decodeRun,
+  FRESH_PROGRESS,
+  loadRun,
+  type Normalization,
+  normalizeImages,
+  type RunCheckpoint,
+  type RunProgress,
+  saveRun,
+} from "./src/lenet/run_checkpoint.ts";
+export {
+  RUN_FILES,
+  type RunFiles,
+  train,
+  type TrainFailure,
+  type TrainIo,
+  type TrainRun,
+  type TrainSummary,
+} from "./src/lenet/trainer.ts";
 // The networks of the derivations (issue 6): LeCun 1998's trainable subsampling, partially
 // connected convolution, RBF output units and loss; the notes' learned combinations of maps.
 export { subsample2d, subsample2dBackward, type Subsample2dGrads } from "./src/tensor/subsample.ts";

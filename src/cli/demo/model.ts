@@ -2,18 +2,16 @@
  * What the draw-a-digit page runs on its 28x28 input: a {@link DemoModel}. The page only talks
  * to this interface, and {@link loadDemoModel} is the one place that decides which model runs.
  *
- * Today that is {@link edgeBankModel}: a fixed bank of six 3x3 edge/blob kernels, ReLU and 2x2
- * max-pooling, computed with gradproof's ops in the browser (no training needed, no prediction).
- * It exercises the whole path (drawing -> preprocessing -> tensors -> ops -> layer views).
+ * With a checkpoint from `deno task train` (`deno task serve --checkpoint F`) that is the trained
+ * LeNet-5 ({@link lenetDemoModel}): `forward(x)` runs it on `x: [1, 1, 28, 28]` and returns the
+ * softmax `probabilities`, the arg-max `prediction` and each layer's output as a
+ * {@link LayerView}; `deltas(x, label)` returns `dL/d(output)` of the same layers for the
+ * cross-entropy loss of `label`. The page then shows the prediction, the bar chart and the
+ * delta-map toggle by itself.
  *
- * PLUG-IN POINT for the trained LeNet-5 (issue 5/8): in {@link loadDemoModel}, parse the
- * checkpoint bytes (the safetensors file served by `deno task serve --checkpoint F`) into the
- * parameters and return a `DemoModel` whose
- * - `forward(x)` runs LeNet on `x: [1, 1, 28, 28]` and returns the softmax `probabilities`, the
- *   arg-max `prediction`, and each layer's output as a {@link LayerView} (drop the batch axis);
- * - `deltas(x, label)` runs the backward pass of `crossEntropy(logits, [label])` and returns
- *   `dL/d(output)` of the same layers, in the same order.
- * The page then shows the prediction, the bar chart, and enables the delta-map toggle by itself.
+ * Without one it is {@link edgeBankModel}: a fixed bank of six 3x3 edge/blob kernels, ReLU and
+ * 2x2 max-pooling, computed with gradproof's ops in the browser (no training needed, no
+ * prediction). It exercises the whole path (drawing -> preprocessing -> tensors -> ops -> views).
  *
  * @module
  */
@@ -24,6 +22,9 @@ import { reshape } from "../../tensor/layout.ts";
 import { relu } from "../../tensor/activations.ts";
 import { transpose } from "../../tensor/transpose.ts";
 import { Tensor } from "../../tensor/tensor.ts";
+import { softmax } from "../../tensor/softmax.ts";
+import { traceLayers } from "../../lenet/inspect.ts";
+import { decodeRun, normalizeImages, type RunCheckpoint } from "../../lenet/run_checkpoint.ts";
 
 /** One layer's maps for display: `[C, H, W]`, `[H, W]` or `[K]`, without the batch axis. */
 export interface LayerView {
@@ -133,11 +134,63 @@ export function edgeBankModel(): DemoModel {
 }
 
 /**
- * THE PLUG-IN POINT: the model the page runs, given the bytes of the checkpoint the server
- * offers (null when it was started without `--checkpoint`). Until the LeNet-5 forward and
- * backward land, every case returns the {@link edgeBankModel}; the page says a checkpoint was
- * received but cannot be used yet.
+ * A trained LeNet run as the page's model: the input (in [0, 1]) is normalized as in training,
+ * the forward pass runs stage by stage (each stage's output is a layer view), the prediction is
+ * the arg-max of the softmax, and the deltas are the gradient of the cross-entropy loss of the
+ * chosen label with respect to each stage's output (`traceLayers`).
  */
-export function loadDemoModel(_checkpoint: Uint8Array | null): DemoModel {
-  return edgeBankModel();
+export function lenetDemoModel(run: RunCheckpoint): DemoModel {
+  const { variant, normalization } = run;
+  const params = run.state.params;
+  const float64 = run.config.dtype === "float64";
+  const input = (x: Tensor): Tensor => {
+    if (x.size !== S * S) {
+      throw new Error(`LeNet-5: expected a [1, 1, 28, 28] input, got [${x.shape.join(", ")}]`);
+    }
+    const n = normalizeImages(new Tensor(x.data, [1, 1, S, S]), normalization);
+    return float64 ? new Tensor(Float64Array.from(n.data), n.shape) : n;
+  };
+  const view = (name: string, t: Tensor): LayerView => ({
+    name,
+    shape: t.shape.slice(1),
+    values: t.data,
+  });
+  const epochs = `${run.state.epoch} epoch${run.state.epoch === 1 ? "" : "s"}`;
+  return {
+    name: `LeNet-5 "${variant.name}" (trained, ${epochs})`,
+    description: `A LeNet-5 trained by deno task train (${epochs}, step ${run.state.step}), ` +
+      "running in this page on gradproof's ops: the prediction and its probabilities, each " +
+      "layer's feature maps, and (toggle) the delta maps, the gradient of the loss of a label " +
+      "with respect to each layer's output.",
+    forward(x: Tensor): ForwardResult {
+      let h = input(x);
+      const layers: LayerView[] = [];
+      for (const [name, apply] of variant.stages(params)) layers.push(view(name, h = apply(h)));
+      const probabilities = Array.from(softmax(h, -1).data);
+      let prediction = 0;
+      for (let j = 1; j < probabilities.length; j++) {
+        if (probabilities[j] > probabilities[prediction]) prediction = j;
+      }
+      return { probabilities, prediction, layers };
+    },
+    deltas: (x: Tensor, label: number) =>
+      traceLayers(variant, params, input(x), [label]).layers.map((l) => view(l.name, l.delta)),
+  };
+}
+
+/**
+ * THE PLUG-IN POINT: the model the page runs, given the bytes of the checkpoint the server
+ * offers (null when it was started without `--checkpoint`): the trained LeNet-5 of a checkpoint
+ * written by `deno task train`, else the {@link edgeBankModel} (whose description then says why
+ * the checkpoint could not be used).
+ */
+export function loadDemoModel(checkpoint: Uint8Array | null): DemoModel {
+  if (checkpoint === null) return edgeBankModel();
+  const run = decodeRun(checkpoint, "checkpoint");
+  if (run._tag === "Right") return lenetDemoModel(run.right);
+  const edge = edgeBankModel();
+  return {
+    ...edge,
+    description: `${edge.description} (The checkpoint offered could not be used: ${run.left})`,
+  };
 }

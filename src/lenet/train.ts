@@ -1,0 +1,542 @@
+/**
+ * The training step as a pure function, and the pure pieces of the loop around it: the run's
+ * keys, the seeded order of each epoch, minibatch gathering, the non-finite guard and evaluation.
+ *
+ * ```
+ * seed --prngKey--> root --split--> [init, data, augment]
+ * epoch e: order = randomPermutation(foldIn(data, e), N)          (a resumed run redoes it)
+ * batch b: x = rows order[b*B .. b*B+B) of the images, augmented with foldIn(foldIn(augment, e), b)
+ * step:    (state, batch) --valueAndGrad(loss)--> (loss, grads) --guard--> optimizer --> state'
+ * ```
+ *
+ * Everything a later step depends on is in {@link TrainState} (or derived from its root key and
+ * counters), so a run resumed from a saved state continues bit for bit as if never stopped.
+ *
+ * @module
+ */
+
+import { either as E } from "npm:fp-ts@2.16.11";
+import { valueAndGrad } from "../autograd/engine.ts";
+import type { Labels } from "../tensor/losses.ts";
+import { type PRNGKey, prngKey, randomPermutation, split, threefry2x32 } from "../tensor/random.ts";
+import type { Either } from "../tensor/result.ts";
+import { allocData, type DType, Tensor } from "../tensor/tensor.ts";
+import { withRecorder } from "../tensor/trace.ts";
+import type { ModelInitOptions, Variant } from "./model.ts";
+import type { Optimizer, OptimizerState } from "./optim.ts";
+import { flattenParams, type Params } from "./params.ts";
+
+/** Pixels of one 28x28 image. */
+const PIXELS = 28 * 28;
+
+/**
+ * Everything that changes during training; the step maps one state to the next.
+ *
+ * @example
+ * ```ts
+ * import { adam, initTrainState, modern, type TrainState } from "./mod.ts";
+ * const s: TrainState = initTrainState(modern, adam({ lr: 1e-3 }), 42);
+ * console.log(s.step, s.key.words); // 0 [0, 42]
+ * ```
+ */
+export interface TrainState<P extends Params = Params> {
+  /** The model's parameters. */
+  readonly params: P;
+  /** The optimizer's state (moments, and its own update count, equal to `step`). */
+  readonly opt: OptimizerState<P>;
+  /** Optimizer updates applied so far. */
+  readonly step: number;
+  /** Epochs completed. */
+  readonly epoch: number;
+  /** Batches done in the epoch under way (0 at an epoch boundary). */
+  readonly batch: number;
+  /** The run's root key: the epoch orders and augmentations derive from it and the counters. */
+  readonly key: PRNGKey;
+}
+
+/**
+ * The keys of a run, derived from its root key.
+ *
+ * @example
+ * ```ts
+ * import { prngKey, type RunKeys, runKeys } from "./mod.ts";
+ * const keys: RunKeys = runKeys(prngKey(7));
+ * ```
+ */
+export interface RunKeys {
+  /** Initializes the parameters. */
+  readonly init: PRNGKey;
+  /** Orders each epoch's examples (folded with the epoch). */
+  readonly data: PRNGKey;
+  /** Augments each batch (folded with the epoch, then the batch). */
+  readonly augment: PRNGKey;
+}
+
+/**
+ * A key derived from `key` and the integer `n` (JAX's `fold_in`): Threefry of the counter
+ * `[n, 2]`, a domain that `split` (`[i, 0]`) and the random bits (`[j, 1]`) never use.
+ *
+ * @example
+ * ```ts
+ * import { foldIn, prngKey } from "./mod.ts";
+ * const epoch3 = foldIn(prngKey(0), 3); // the same key every time
+ * ```
+ */
+export function foldIn(key: PRNGKey, n: number): PRNGKey {
+  return { words: threefry2x32(key.words[0], key.words[1], n >>> 0, 2) };
+}
+
+/**
+ * The keys of the run with root key `root`.
+ *
+ * @example
+ * ```ts
+ * import { prngKey, runKeys } from "./mod.ts";
+ * const { init, data, augment } = runKeys(prngKey(42));
+ * ```
+ */
+export function runKeys(root: PRNGKey): RunKeys {
+  const [init, data, augment] = split(root, 3);
+  return { init, data, augment };
+}
+
+/**
+ * The first state of a run: parameters drawn from the seed, fresh optimizer state, counters 0.
+ *
+ * @example
+ * ```ts
+ * import { adam, initTrainState, modern } from "./mod.ts";
+ * const s = initTrainState(modern, adam({ lr: 1e-3 }), 0);
+ * console.log(s.step, s.epoch, s.batch); // 0 0 0
+ * ```
+ */
+export function initTrainState<P extends Params>(
+  variant: Variant<P>,
+  optimizer: Optimizer,
+  seed: number,
+  init: ModelInitOptions = {},
+): TrainState<P> {
+  const key = prngKey(seed);
+  const params = variant.init(runKeys(key).init, init);
+  return Object.freeze({ params, opt: optimizer.init(params), step: 0, epoch: 0, batch: 0, key });
+}
+
+/**
+ * The order in which epoch `epoch` (0-based) visits `n` examples: a permutation drawn from the
+ * run's data key folded with the epoch, so any epoch's order can be recomputed on resume.
+ *
+ * @example
+ * ```ts
+ * import { epochOrder, prngKey } from "./mod.ts";
+ * console.log(epochOrder(prngKey(0), 0, 5)); // a permutation of 0..4, the same every time
+ * ```
+ */
+export function epochOrder(root: PRNGKey, epoch: number, n: number): Int32Array {
+  return randomPermutation(foldIn(runKeys(root).data, epoch), n);
+}
+
+/**
+ * The key that augments batch `batch` of epoch `epoch`.
+ *
+ * @example
+ * ```ts
+ * import { augmentBatch, batchKey, prngKey, zeros } from "./mod.ts";
+ * const x = augmentBatch(zeros([4, 1, 28, 28]), batchKey(prngKey(0), 2, 17));
+ * ```
+ */
+export function batchKey(root: PRNGKey, epoch: number, batch: number): PRNGKey {
+  return foldIn(foldIn(runKeys(root).augment, epoch), batch);
+}
+
+/**
+ * Batches in an epoch of `n` examples (the last one may be short).
+ *
+ * @example
+ * ```ts
+ * import { batchesPerEpoch } from "./mod.ts";
+ * console.log(batchesPerEpoch(60_000, 64)); // 938 (the last batch holds 32)
+ * ```
+ */
+export function batchesPerEpoch(n: number, batchSize: number): number {
+  return Math.ceil(n / batchSize);
+}
+
+/**
+ * A minibatch: images `[B, 1, 28, 28]` and their labels.
+ *
+ * @example
+ * ```ts
+ * import { type Batch, zeros } from "./mod.ts";
+ * const batch: Batch = { x: zeros([2, 1, 28, 28]), labels: new Uint8Array([3, 8]) };
+ * ```
+ */
+export interface Batch {
+  /** Images, in the parameters' dtype. */
+  readonly x: Tensor;
+  /** Class labels, one per image. */
+  readonly labels: Uint8Array;
+}
+
+/**
+ * Gathers examples `order[start .. start + count)` into a fresh batch: one `set` per image row
+ * from the flat image array (converting to `dtype` if it differs).
+ *
+ * @example
+ * ```ts
+ * import { gatherBatch, zeros } from "./mod.ts";
+ * const images = zeros([10, 1, 28, 28]);
+ * const b = gatherBatch(images, new Uint8Array(10), Int32Array.from([3, 1, 4]), 0, 2);
+ * console.log(b.x.shape, b.labels.length); // [2, 1, 28, 28] 2
+ * ```
+ */
+export function gatherBatch(
+  images: Tensor,
+  labels: Uint8Array,
+  order: Int32Array,
+  start: number,
+  count: number,
+  dtype: DType = images.dtype,
+): Batch {
+  const src = images.data;
+  const x = allocData(dtype, count * PIXELS);
+  const y = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = order[start + i];
+    x.set(src.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
+    y[i] = labels[k];
+  }
+  return { x: new Tensor(x, [count, 1, 28, 28]), labels: y };
+}
+
+/**
+ * What one step measured on its batch.
+ *
+ * @example
+ * ```ts
+ * import type { StepReport } from "./mod.ts";
+ * const accuracy = (r: StepReport) => r.correct / r.count;
+ * ```
+ */
+export interface StepReport {
+  /** The batch's mean loss (before the update). */
+  readonly loss: number;
+  /** Examples of the batch the model classified correctly (before the update). */
+  readonly correct: number;
+  /** Examples in the batch. */
+  readonly count: number;
+}
+
+/**
+ * Why training stopped: a non-finite loss, gradient or parameter.
+ *
+ * @example
+ * ```ts
+ * import type { Divergence } from "./mod.ts";
+ * const explain = (d: Divergence) => `stopped at step ${d.step} in layer ${d.layer}: ${d.message}`;
+ * ```
+ */
+export interface Divergence {
+  /** The update that failed (1-based: the state's step + 1). */
+  readonly step: number;
+  /** Epoch (1-based) and batch (1-based) of that update. */
+  readonly epoch: number;
+  /** Batch within the epoch, 1-based. */
+  readonly batch: number;
+  /** What became non-finite. */
+  readonly what: "input" | "loss" | "gradient" | "parameter";
+  /** The layer (a parameter path's first part, e.g. `"c5"`), or `""` when none applies. */
+  readonly layer: string;
+  /** One sentence: where, what, and what to do. */
+  readonly message: string;
+}
+
+/**
+ * Counts the rows of `logits` `[N, C]` whose first maximum is at the label.
+ *
+ * @example
+ * ```ts
+ * import { countCorrect, tensor } from "./mod.ts";
+ * console.log(countCorrect(tensor([[0.1, 2], [3, -1]]), [1, 1])); // 1
+ * ```
+ */
+export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
+  const [n, c] = logits.shape, z = logits.data;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const row = i * c;
+    let best = 0;
+    for (let j = 1; j < c; j++) if (z[row + j] > z[row + best]) best = j;
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
+
+function allFinite(d: ArrayLike<number>): boolean {
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
+}
+
+/** `"c5"` for `"c5.w"`: a parameter path without its last part. */
+function layerOf(path: string): string {
+  const i = path.lastIndexOf(".");
+  return i < 0 ? path : path.slice(0, i);
+}
+
+/**
+ * Runs the forward pass again while watching every op, and names the first one whose output is
+ * not finite: the op and the layer whose parameters it used (or the layer it follows).
+ */
+export function locateNonFinite<P extends Params>(
+  variant: Variant<P>,
+  params: P,
+  x: Tensor,
+  labels: Labels,
+): { layer: string; where: string } {
+  const paths = new Map<Tensor, string>();
+  for (const [path, t] of flattenParams(params)) paths.set(t, path);
+  let found: { layer: string; where: string } | undefined;
+  let lastLayer = "";
+  withRecorder({
+    record(name, inputs, output) {
+      if (found !== undefined) return;
+      const own = inputs.map((t) => paths.get(t)).filter((p): p is string => p !== undefined);
+      if (own.length > 0) lastLayer = layerOf(own[0]);
+      if (allFinite(output.data)) return;
+      found = own.length > 0
+        ? { layer: lastLayer, where: `${name} of layer ${lastLayer} (${own.join(", ")})` }
+        : lastLayer === ""
+        ? { layer: "", where: `${name} before the first layer` }
+        : { layer: lastLayer, where: `${name} after layer ${lastLayer}` };
+    },
+  }, () => variant.criterion(variant.forward(params, x), labels));
+  return found ?? { layer: lastLayer, where: "the loss (every layer's output was finite)" };
+}
+
+/**
+ * The training step: `(state, batch) -> state'`, one forward pass, one backward pass (the fast
+ * ops' hand-derived rules as the autograd's custom VJPs) and one optimizer update. Pure: it
+ * never mutates `state` or `batch`, and equal inputs give bit-identical outputs.
+ *
+ * Guard: a non-finite input, loss, gradient or updated parameter returns a {@link Divergence}
+ * naming the step and the layer, and the state is left as it was (the last good one).
+ *
+ * @example
+ * ```ts
+ * import { adam, initTrainState, makeTrainStep, modern, zeros } from "./mod.ts";
+ * const opt = adam({ lr: 1e-3 });
+ * const step = makeTrainStep(modern, opt);
+ * const s0 = initTrainState(modern, opt, 0);
+ * const r = step(s0, { x: zeros([4, 1, 28, 28]), labels: new Uint8Array([0, 1, 2, 3]) });
+ * if (r._tag === "Right") console.log(r.right.state.step, r.right.report.loss); // 1 2.30...
+ * ```
+ */
+export function makeTrainStep<P extends Params>(
+  variant: Variant<P>,
+  optimizer: Optimizer,
+  describeLr: (step: number) => string = () => "",
+): (
+  state: TrainState<P>,
+  batch: Batch,
+) => Either<Divergence, { state: TrainState<P>; report: StepReport }> {
+  return (state, batch) => {
+    const { x, labels } = batch;
+    const at = { step: state.step + 1, epoch: state.epoch + 1, batch: state.batch + 1 };
+    const where = `step ${at.step} (epoch ${at.epoch}, batch ${at.batch})`;
+    const lr = describeLr(state.step);
+    const lower = lr === "" ? "lower --lr" : `lower --lr (the rate was ${lr})`;
+    const fail = (what: Divergence["what"], layer: string, detail: string) =>
+      E.left({ ...at, what, layer, message: `${where}: ${detail}` });
+    if (!allFinite(x.data)) return fail("input", "", "the input batch holds non-finite pixels");
+    // The logits are kept aside from inside the differentiated function for the running
+    // accuracy (a local variable; the function stays a pure map of its arguments).
+    let logits: Tensor | undefined;
+    const lossOf = (p: P) => {
+      logits = variant.forward(p, x);
+      return variant.criterion(logits, labels);
+    };
+    const [lossT, grads] = valueAndGrad(lossOf)(state.params);
+    const loss = lossT.data[0];
+    if (!Number.isFinite(loss)) {
+      const { layer, where: op } = locateNonFinite(variant, state.params, x, labels);
+      return fail(
+        "loss",
+        layer,
+        `the loss is ${loss}; the first non-finite values came out of ${op}; ${lower} or ` +
+          `warm up (--schedule warmup:500+cosine)`,
+      );
+    }
+    // Backprop order: the layer nearest the output goes bad first.
+    const gradLeaves = flattenParams(grads as P);
+    for (let i = gradLeaves.length - 1; i >= 0; i--) {
+      const [path, g] = gradLeaves[i];
+      if (!allFinite(g.data)) {
+        return fail(
+          "gradient",
+          layerOf(path),
+          `the gradient of ${path} (layer ${layerOf(path)}) is not finite although the loss ` +
+            `is ${loss}; ${lower}`,
+        );
+      }
+    }
+    const { params, state: opt } = optimizer.step(state.params, grads as P, state.opt);
+    for (const [path, p] of flattenParams(params)) {
+      if (!allFinite(p.data)) {
+        return fail(
+          "parameter",
+          layerOf(path),
+          `the update made ${path} (layer ${layerOf(path)}) non-finite; ${lower}`,
+        );
+      }
+    }
+    const next: TrainState<P> = Object.freeze({
+      params,
+      opt,
+      step: state.step + 1,
+      epoch: state.epoch,
+      batch: state.batch + 1,
+      key: state.key,
+    });
+    const correct = countCorrect(logits!, labels);
+    return E.right({ state: next, report: { loss, correct, count: labels.length } });
+  };
+}
+
+/**
+ * The state at the start of the next epoch.
+ *
+ * @example
+ * ```ts
+ * import { adam, initTrainState, modern, nextEpoch } from "./mod.ts";
+ * const s = nextEpoch(initTrainState(modern, adam({ lr: 1e-3 }), 0));
+ * console.log(s.epoch, s.batch); // 1 0
+ * ```
+ */
+export function nextEpoch<P extends Params>(state: TrainState<P>): TrainState<P> {
+  return Object.freeze({ ...state, epoch: state.epoch + 1, batch: 0 });
+}
+
+/**
+ * Options of {@link evaluate}.
+ *
+ * @example
+ * ```ts
+ * import { evaluate, type EvaluateOptions, modern, prngKey, zeros } from "./mod.ts";
+ * const opts: EvaluateOptions = { batchSize: 1000, confusion: true, errors: 10 };
+ * const e = evaluate(modern, modern.init(prngKey(0)), zeros([4, 1, 28, 28]), new Uint8Array(4), opts);
+ * ```
+ */
+export interface EvaluateOptions {
+  /** Examples per forward pass; default 500. */
+  readonly batchSize?: number;
+  /** Also count the 10x10 confusion matrix; default false. */
+  readonly confusion?: boolean;
+  /** Also keep the `errors` most confident mistakes; default 0. */
+  readonly errors?: number;
+}
+
+/**
+ * A misclassified example.
+ *
+ * @example
+ * ```ts
+ * import type { Mistake } from "./mod.ts";
+ * const line = (m: Mistake) => `#${m.index}: a ${m.label} read as ${m.predicted} (p = ${m.probability.toFixed(3)})`;
+ * ```
+ */
+export interface Mistake {
+  /** Index of the example in the evaluated set. */
+  readonly index: number;
+  /** Its true label. */
+  readonly label: number;
+  /** The predicted class. */
+  readonly predicted: number;
+  /** The softmax probability of the predicted class. */
+  readonly probability: number;
+}
+
+/**
+ * Loss and accuracy of a model on a dataset.
+ *
+ * @example
+ * ```ts
+ * import { evaluate, type Evaluation, modern, prngKey, zeros } from "./mod.ts";
+ * const e: Evaluation = evaluate(modern, modern.init(prngKey(0)), zeros([4, 1, 28, 28]), new Uint8Array(4));
+ * console.log(`${(100 * e.accuracy).toFixed(2)}% (${e.correct}/${e.count})`);
+ * ```
+ */
+export interface Evaluation {
+  /** Mean loss over the examples. */
+  readonly loss: number;
+  /** Fraction classified correctly, 0..1. */
+  readonly accuracy: number;
+  /** Examples classified correctly. */
+  readonly correct: number;
+  /** Examples evaluated. */
+  readonly count: number;
+  /** `confusion[t * 10 + p]`: examples of label `t` predicted as `p` (when asked for). */
+  readonly confusion?: Int32Array;
+  /** The most confident mistakes, most confident first (when asked for). */
+  readonly errors?: readonly Mistake[];
+}
+
+/**
+ * Evaluates `params` on images `[N, 1, 28, 28]` with their labels: forward passes over
+ * consecutive slices (no tape, no gradients), summing the loss and counting correct argmaxes.
+ *
+ * @example
+ * ```ts
+ * import { evaluate, modern, prngKey, zeros } from "./mod.ts";
+ * const e = evaluate(modern, modern.init(prngKey(0)), zeros([8, 1, 28, 28]), new Uint8Array(8));
+ * console.log(e.count, e.accuracy >= 0 && e.accuracy <= 1); // 8 true
+ * ```
+ */
+export function evaluate<P extends Params>(
+  variant: Variant<P>,
+  params: P,
+  images: Tensor,
+  labels: Uint8Array,
+  opts: EvaluateOptions = {},
+): Evaluation {
+  const n = images.shape[0], size = opts.batchSize ?? 500;
+  const dtype = flattenParams(params)[0][1].dtype;
+  const confusion = opts.confusion ? new Int32Array(100) : undefined;
+  const keep = opts.errors ?? 0;
+  const errors: Mistake[] = [];
+  let lossSum = 0, correct = 0;
+  for (let start = 0; start < n; start += size) {
+    const count = Math.min(size, n - start);
+    const view = images.data.subarray(start * PIXELS, (start + count) * PIXELS);
+    const data = view instanceof (dtype === "float32" ? Float32Array : Float64Array)
+      ? view
+      : (dtype === "float32" ? Float32Array.from(view) : Float64Array.from(view));
+    const x = new Tensor(data, [count, 1, 28, 28]);
+    const y = labels.subarray(start, start + count);
+    const logits = variant.forward(params, x);
+    lossSum += variant.criterion(logits, y).data[0] * count;
+    correct += countCorrect(logits, y);
+    if (confusion !== undefined || keep > 0) {
+      const z = logits.data, c = logits.shape[1];
+      for (let i = 0; i < count; i++) {
+        const row = i * c;
+        let best = 0;
+        for (let j = 1; j < c; j++) if (z[row + j] > z[row + best]) best = j;
+        if (confusion !== undefined) confusion[y[i] * 10 + best]++;
+        if (keep > 0 && best !== y[i]) {
+          // softmax at the argmax: 1 / sum_j exp(z_j - z_max)
+          let s = 0;
+          for (let j = 0; j < c; j++) s += Math.exp(z[row + j] - z[row + best]);
+          errors.push({ index: start + i, label: y[i], predicted: best, probability: 1 / s });
+        }
+      }
+    }
+  }
+  errors.sort((a, b) => b.probability - a.probability || a.index - b.index);
+  return {
+    loss: n === 0 ? NaN : lossSum / n,
+    accuracy: n === 0 ? NaN : correct / n,
+    correct,
+    count: n,
+    ...(confusion !== undefined ? { confusion } : {}),
+    ...(keep > 0 ? { errors: errors.slice(0, keep) } : {}),
+  };
+}
