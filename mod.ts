@@ -397,3 +397,62 @@ export {
   type TrainRun,
   type TrainSummary,
 } from "./src/lenet/trainer.ts";
+// The networks of the derivations (issue 6): LeCun 1998's trainable subsampling, partially
+// connected convolution, RBF output units and loss; the notes' learned combinations of maps.
+export { subsample2d, subsample2dBackward, type Subsample2dGrads } from "./src/tensor/subsample.ts";
+export {
+  connectedConv2d,
+  connectedConv2dBackward,
+  type ConnectedConv2dGrads,
+  type ConnectionTable,
+  LECUN_C3_TABLE,
+} from "./src/tensor/connected_conv.ts";
+export {
+  rbf,
+  rbfBackward,
+  type RbfGrads,
+  rbfLoss,
+  rbfLossBackward,
+  type RbfLossOptions,
+} from "./src/tensor/rbf.ts";
+export {
+  combinationEntropy,
+  combinationEntropyBackward,
+  combinationPenalty,
+  combinationPenaltyBackward,
+  combineConv2d,
+  combineConv2dBackward,
+  type CombineConv2dGrads,
+} from "./src/tensor/combine_conv.ts";
+export {
+  formatLayerCounts,
+  type LayerCount,
+  lecun1998Counts,
+  lecun1998Criterion,
+  lecun1998Features,
+  lecun1998Forward,
+  type Lecun1998Head,
+  lecun1998Init,
+  type Lecun1998Params,
+  LECUN_CODES,
+  LECUN_RBF_J,
+  lecunInput,
+  type Subsampling,
+  type WeightBias,
+} from "./src/lenet/lecun1998.ts";
+export {
+  notesSigmoidCriterion,
+  notesSigmoidForward,
+  notesSigmoidInit,
+  type NotesSigmoidParams,
+  unitPixels,
+} from "./src/lenet/notes_sigmoid.ts";
+export {
+  type CombinationPenaltyKind,
+  combinationRegularizer,
+  formatCombinationTable,
+  learnedCombinationsForward,
+  learnedCombinationsInit,
+  type LearnedCombinationsParams,
+  learnedTable,
+} from "./src/lenet/learned_combinations.ts";

@@ -4,7 +4,8 @@
  * comes from the chain rule alone. `reference.ts` holds the network ops (conv2d, pooling,
  * upsample, activations, softmax, losses, dense), `reference_elementwise.ts` the elementwise
  * ops, `reference_shape.ts` reductions, layout and matmul, `reference_correlate.ts` rot180 and
- * the single-map correlations.
+ * the single-map correlations, `reference_lenet.ts` the ops of LeCun 1998 and the notes' learned
+ * combinations.
  *
  * @module
  */
@@ -13,3 +14,4 @@ export * from "./reference.ts";
 export * from "./reference_elementwise.ts";
 export * from "./reference_shape.ts";
 export * from "./reference_correlate.ts";
+export * from "./reference_lenet.ts";

@@ -30,6 +30,7 @@ import { relu, scaledTanh, sigmoid, tanh } from "../tensor/activations.ts";
 import { upsample } from "../tensor/upsample.ts";
 import * as ref from "./ref.ts";
 import { buildConvRelu, buildConvReluPool, smallConvPoolArb } from "./suite_fused.ts";
+import { lenetSuiteOps } from "./suite_rows_lenet.ts";
 import {
   awayFromZero,
   broadcastArb,
@@ -331,4 +332,6 @@ export const suiteOps: readonly SuiteOp[] = [
       );
     },
   }),
+  // The ops of LeCun 1998 and the notes' learned combinations (issue 6).
+  ...lenetSuiteOps,
 ];

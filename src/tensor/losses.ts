@@ -28,7 +28,12 @@ export interface LossOptions {
 export type Labels = ArrayLike<number> | Tensor;
 
 /** Validates labels (integers in range, right count) and returns them as an Int32Array. */
-function checkLabels(op: string, labels: Labels, numClasses: number, n?: number): Int32Array {
+export function checkLabels(
+  op: string,
+  labels: Labels,
+  numClasses: number,
+  n?: number,
+): Int32Array {
   if (labels instanceof Tensor && labels.rank !== 1) {
     throw new TensorError(op, `labels must be a rank-1 tensor, got ${fmtShape(labels.shape)}`);
   }
