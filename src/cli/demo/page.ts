@@ -11,9 +11,10 @@
  * @module
  */
 
+import { kernelPath } from "../../tensor/kernels/wasm/runtime.ts";
 import { fromData } from "../../tensor/tensor.ts";
 import { autoRange, type ColorMapName, pickColorMap, toRgb } from "../report/colormap.ts";
-import { type DemoModel, type LayerView, loadDemoModel } from "./model.ts";
+import { type DemoModel, type LayerView, loadDemoModel, noModelHint } from "./model.ts";
 import { FIELD, inkFromRgba, mnistStyle } from "./preprocess.ts";
 
 /** Which maps the layer views show. */
@@ -27,6 +28,11 @@ export interface DemoState {
   deltasAvailable: boolean;
   /** Bytes of the checkpoint the server offered, or null. */
   checkpointBytes: number | null;
+  /**
+   * The kernel path gradproof's float32 ops run on in this page (`wasm-relaxed`, `wasm-simd` or
+   * `js`): a wasm path needs the server's Content-Security-Policy to allow `'wasm-unsafe-eval'`.
+   */
+  kernelPath: string;
   /** The arg-max class, or null (no classifier or nothing drawn). */
   prediction: number | null;
   /** Class probabilities, or null. */
@@ -35,8 +41,11 @@ export interface DemoState {
   input: number[];
   /** The view mode in effect. */
   mode: ViewMode;
-  /** Layers shown: name, shape and how many map canvases were drawn for it. */
-  layers: { name: string; shape: number[]; maps: number }[];
+  /**
+   * Layers shown: name, shape, how many map canvases were drawn for it, and the Euclidean norm
+   * of the values shown (activations or deltas; lets a test compare them with its own).
+   */
+  layers: { name: string; shape: number[]; maps: number; l2: number }[];
   /** Map canvases currently in the layer-views area. */
   renderedMaps: number;
   /** How many updates ran. */
@@ -130,7 +139,9 @@ function renderLayers(host: HTMLElement, layers: readonly LayerView[], delta: bo
     }
     box.append(title, grid);
     host.append(box);
-    summary.push({ name: l.name, shape: l.shape.slice(), maps: maps.length });
+    let ss = 0;
+    for (let i = 0; i < all.length; i++) ss += all[i] * all[i];
+    summary.push({ name: l.name, shape: l.shape.slice(), maps: maps.length, l2: Math.sqrt(ss) });
     total += maps.length;
   }
   return { summary, total };
@@ -177,6 +188,7 @@ function start(): DemoHook {
     model: "",
     deltasAvailable: false,
     checkpointBytes: null,
+    kernelPath: "",
     prediction: null,
     probabilities: null,
     input: new Array(FIELD * FIELD).fill(0),
@@ -303,15 +315,11 @@ function start(): DemoHook {
     }
     labelSel.disabled = model.deltas === null;
     let msg = model.description;
-    if (model.deltas === null) {
-      msg += bytes === null
-        ? " To see predictions, train a model with `deno task train` and start the demo with " +
-          "`deno task serve --checkpoint <file>`."
-        : ` The server offered a checkpoint (${bytes.length} bytes), but this build cannot ` +
-          "run LeNet-5 in the page yet (it arrives with the trainer).";
-    }
+    if (bytes === null) msg += ` ${noModelHint()}`;
     note.textContent = msg;
     $("model-name").textContent = model.name;
+    state.kernelPath = kernelPath();
+    $("kernel-path").textContent = state.kernelPath;
     update();
   })();
 
