@@ -5,6 +5,9 @@
  * change preprocess (`preprocess.ts`) -> run the {@link DemoModel} (`model.ts`, the one place the
  * trained LeNet plugs in) -> draw the input, the probabilities and the layer views.
  *
+ * Type-checked apart from the library (`deno task check:browser`, with the DOM library types),
+ * so the DOM types never leak into the shared `deno check`.
+ *
  * Tests read `window.__demo`: `ready` resolves once the model is loaded; `flush()` recomputes
  * synchronously and returns the {@link DemoState}; `clear()` wipes the pad.
  *

@@ -1,7 +1,12 @@
 /// <reference lib="dom" />
 /**
- * The browser half of `tests/cli/serve_browser_test.ts`, run as its own process:
- * `deno run -A tests/cli/browser/driver.ts <config.json>`.
+ * The browser half of the browser tests (`tests/cli/serve_browser_test.ts`,
+ * `tests/cli/trained_browser_test.ts`; their Deno half is `harness.ts`), run as its own
+ * process: `deno run -A tests/cli/browser/driver.ts <config.json>`. The config lists jobs (open
+ * the demo and draw, or open a report file); the messages are typed in `protocol.ts`.
+ *
+ * Type-checked apart from the rest (`deno task check:browser`): its page callbacks need the DOM
+ * library types, which must not leak into the shared check.
  *
  * Why a separate process: playwright-core probes `/proc/sys/fs/binfmt_misc/WSLInterop` when it
  * loads, which Deno allows only under `--allow-all`; the test suite itself runs with narrower
