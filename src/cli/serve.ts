@@ -13,9 +13,9 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { either as E } from "npm:fp-ts@2.16.11";
+import { all, intFlag, parseFlags, pathFlag } from "./flags.ts";
 import { bundleDemo } from "./serve/bundle.ts";
 import { type Asset, staticHandler } from "./serve/static.ts";
 import type { Io } from "./report.ts";
@@ -44,31 +44,26 @@ export interface ServeFlags {
 
 /** Parses argv: Right(flags), Left("help") or Left(a usage error). */
 export function parseServeFlags(args: readonly string[]): E.Either<string, ServeFlags> {
-  let values: { port?: string; host?: string; checkpoint?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        checkpoint: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    return E.left((e as Error).message);
+  const parsed = parseFlags(args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    checkpoint: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (E.isLeft(parsed)) return parsed;
+  const v = parsed.right.values;
+  if (v.help) return E.left("help");
+  const host = v.host ?? "127.0.0.1";
+  if (typeof host !== "string" || host === "" || /[\s\/]/.test(host)) {
+    return E.left(`--host must be an address, got "${host}"`);
   }
-  if (values.help) return E.left("help");
-  const portText = values.port ?? "8000";
-  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
-    return E.left(`--port must be an integer from 0 to 65535, got "${portText}"`);
-  }
-  const host = values.host ?? "127.0.0.1";
-  if (host === "" || /[\s\/]/.test(host)) return E.left(`--host must be an address, got "${host}"`);
-  if (values.checkpoint === "") return E.left("--checkpoint needs a file name");
-  return E.right({ port: Number(portText), host, checkpoint: values.checkpoint ?? null });
+  const checked = all(
+    intFlag("port", v.port, 0, 65535),
+    pathFlag("checkpoint", v.checkpoint, "runs/demo/best.safetensors"),
+  );
+  if (E.isLeft(checked)) return checked;
+  const [port, checkpoint] = checked.right as [number | undefined, string | undefined];
+  return E.right({ port: port ?? 8000, host, checkpoint: checkpoint ?? null });
 }
 
 /** True for addresses only this machine can reach. */

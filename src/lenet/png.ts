@@ -22,7 +22,13 @@ import { Tensor } from "../tensor/tensor.ts";
 import { TensorError } from "../tensor/errors.ts";
 import { checkImage, ImageError, MAX_PIXELS, to8bit } from "./raster.ts";
 import type { Either } from "../tensor/result.ts";
-import { crc32, encodeRasterPng, encodeRasterPngDeflate, PNG_SIGNATURE } from "./png_encode.ts";
+import {
+  crc32,
+  encodeRasterPng,
+  encodeRasterPngDeflate,
+  filterPrediction,
+  PNG_SIGNATURE,
+} from "./png_encode.ts";
 
 export { crc32 };
 
@@ -85,16 +91,7 @@ function unfilter(data: Uint8Array, start: number, rowBytes: number, rows: numbe
       const a = i >= bpp ? data[row + i - bpp] : 0; // left
       const b = prev >= 0 ? data[prev + i] : 0; // up
       const c = prev >= 0 && i >= bpp ? data[prev + i - bpp] : 0; // up-left
-      let pred = 0;
-      if (f === 1) pred = a;
-      else if (f === 2) pred = b;
-      else if (f === 3) pred = (a + b) >> 1;
-      else if (f === 4) {
-        // Paeth: the neighbour closest to a + b - c, ties in the order a, b, c.
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      data[row + i] = (data[row + i] + pred) & 0xff;
+      data[row + i] = (data[row + i] + filterPrediction(f, a, b, c)) & 0xff;
     }
   }
   return null;

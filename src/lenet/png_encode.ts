@@ -103,10 +103,25 @@ function checkRaster(op: string, img: RasterImage): void {
 }
 
 /**
- * The filtered scanlines: each row is its filter byte, then `x - pred (mod 256)` per byte, where
- * `pred` comes from the byte one pixel to the left (`a`), above (`b`) and above-left (`c`):
- * sub `a`, up `b`, average `floor((a + b) / 2)`, Paeth the one of a, b, c nearest `a + b - c`
- * (ties in that order); bytes outside the image count as 0.
+ * The prediction of PNG filter `f` from the bytes left (`a`), above (`b`) and above-left (`c`):
+ * none 0, sub `a`, up `b`, average `floor((a + b) / 2)`, Paeth the one of a, b, c nearest
+ * `a + b - c` (ties in that order). The encoder writes `x - pred`, the decoder adds it back.
+ */
+export function filterPrediction(f: number, a: number, b: number, c: number): number {
+  if (f === 1) return a;
+  if (f === 2) return b;
+  if (f === 3) return (a + b) >> 1;
+  if (f === 4) {
+    const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+  }
+  return 0;
+}
+
+/**
+ * The filtered scanlines: each row is its filter byte, then `x - pred (mod 256)` per byte with
+ * `pred` from {@link filterPrediction} on the byte one pixel to the left (`a`), above (`b`) and
+ * above-left (`c`); bytes outside the image count as 0.
  */
 export function filterScanlines(img: RasterImage, filter: PngFilter): Uint8Array {
   const { width, height, channels: bpp, pixels } = img;
@@ -120,15 +135,7 @@ export function filterScanlines(img: RasterImage, filter: PngFilter): Uint8Array
       const a = i >= bpp ? pixels[row + i - bpp] : 0;
       const b = r > 0 ? pixels[row - stride + i] : 0;
       const c = r > 0 && i >= bpp ? pixels[row - stride + i - bpp] : 0;
-      let pred = 0;
-      if (filter === 1) pred = a;
-      else if (filter === 2) pred = b;
-      else if (filter === 3) pred = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      raw[o + 1 + i] = (x - pred) & 0xff;
+      raw[o + 1 + i] = (x - filterPrediction(filter, a, b, c)) & 0xff;
     }
   }
   return raw;

@@ -14,6 +14,7 @@ import { correlation } from "../../src/cli/demo/preprocess.ts";
 import { reportMain } from "../../src/cli/report.ts";
 import {
   ARTIFACTS,
+  assertReportPage,
   assertScreenshots,
   demoResult,
   reportResult,
@@ -104,14 +105,13 @@ Deno.test("browser: draw MNIST digits in the demo, see the input and layer views
   assert.ok(Math.abs(cx - 14) < 1.5, `touch stroke centred at column ${cx.toFixed(2)}`);
 
   const rep = reportResult(result.results[1]);
-  assert.deepEqual(rep.sections, ["curves", "confusion", "filters", "layers", "mistakes"]);
-  assert.equal(rep.seriesPaths, 4);
-  assert.equal(rep.cells, 100);
-  assert.equal(rep.mapImages, 6 + 2 * (6 + 6 + 6 + 1 + 1) + 1 + 12);
-  assert.equal(rep.brokenImages, 0, "every embedded PNG decodes in Chromium");
-  assert.equal(rep.digitCards, 13);
-  assert.equal(rep.scripts, 0);
-  assert.deepEqual(rep.requests, [new URL(`file://${reportFile}`).href], "no fetch but the file");
+  assertReportPage(rep, {
+    sections: ["curves", "confusion", "filters", "layers", "mistakes"],
+    seriesPaths: 4,
+    cells: 100,
+    mapImages: 6 + 2 * (6 + 6 + 6 + 1 + 1) + 1 + 12,
+    digitCards: 13,
+  }, reportFile);
 
   await assertScreenshots([...demo.screenshots, ...rep.screenshots]);
 });

@@ -23,12 +23,12 @@ Deno.test("serve flags: defaults 127.0.0.1:8000, validation with clear messages"
     E.right({ port: 0, host: "::1", checkpoint: "m.safetensors" }),
   );
   const bad: [string[], RegExp][] = [
-    [["--port", "65536"], /--port must be an integer from 0 to 65535, got "65536"/],
-    [["--port", "80a"], /--port must be an integer/],
-    [["--port=-1"], /--port must be an integer/],
+    [["--port", "65536"], /--port "65536" is invalid: need an integer from 0 to 65535/],
+    [["--port", "80a"], /--port "80a" is invalid: need an integer/],
+    [["--port=-1"], /--port "-1" is invalid: need an integer/],
     [["--host", ""], /--host must be an address/],
     [["--host", "a b"], /--host must be an address/],
-    [["--checkpoint", ""], /--checkpoint needs a file name/],
+    [["--checkpoint", ""], /--checkpoint needs a path, e.g. --checkpoint runs\/demo/],
     [["--verbose"], /Unknown option '--verbose'/],
     [["now"], /Unexpected argument 'now'/],
   ];
@@ -43,7 +43,10 @@ Deno.test("serve flags: defaults 127.0.0.1:8000, validation with clear messages"
 Deno.test("serveMain: exit 2 on bad flags, 1 on an unreadable checkpoint (before bundling)", async () => {
   const c = capture();
   assert.equal(await serveMain(["--port", "x"], c.io), 2);
-  assert.match(c.err[0], /^serve: --port must be an integer[^]*Usage: deno task serve/);
+  assert.match(
+    c.err[0],
+    /^serve: --port "x" is invalid: need an integer[^]*Usage: deno task serve/,
+  );
   const c2 = capture();
   assert.equal(await serveMain(["--checkpoint", "/nonexistent/model.safetensors"], c2.io), 1);
   assert.equal(

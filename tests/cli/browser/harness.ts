@@ -137,6 +137,35 @@ export function reportResult(r: DriverResult["results"][number]): ReportResult {
   return r as ReportResult;
 }
 
+/** What a report page must hold (counts of its SVG elements). */
+export interface ReportExpectation {
+  /** Section ids, in order. */
+  readonly sections: readonly string[];
+  /** Curves (`path.series`). */
+  readonly seriesPaths: number;
+  /** Confusion heat-map cells (`rect.cell`). */
+  readonly cells: number;
+  /** Embedded map images (`image.map`): filters, feature and delta maps, digits. */
+  readonly mapImages: number;
+  /** Digit cards (`g.digit`). */
+  readonly digitCards: number;
+}
+
+/**
+ * The report as Chromium saw it: the expected sections and SVG elements, every embedded PNG
+ * decodes, no script, and nothing fetched but the file itself (it works offline).
+ */
+export function assertReportPage(rep: ReportResult, want: ReportExpectation, file: string): void {
+  assert.deepEqual(rep.sections, want.sections);
+  assert.equal(rep.seriesPaths, want.seriesPaths);
+  assert.equal(rep.cells, want.cells);
+  assert.equal(rep.mapImages, want.mapImages);
+  assert.equal(rep.brokenImages, 0, "every embedded PNG decodes in Chromium");
+  assert.equal(rep.digitCards, want.digitCards);
+  assert.equal(rep.scripts, 0);
+  assert.deepEqual(rep.requests, [new URL(`file://${file}`).href], "no fetch but the file");
+}
+
 /** Asserts each file is a PNG of some substance; prints its path (a CI artifact). */
 export async function assertScreenshots(paths: readonly string[]): Promise<void> {
   for (const shot of paths) {
