@@ -1,8 +1,9 @@
 /**
  * End to end in Debian's Chromium (headless, driven by playwright-core): the demo served by the
  * real `deno task serve` command, real MNIST test digits drawn stroke by stroke with the mouse
- * (and one stroke by touch), and the report of a synthetic run folder opened offline.
- * Screenshots land in `runs/ci-artifacts/` (gitignored): `demo.png` and `report.png`.
+ * (and one stroke by touch), then the page's "train a quick model" (in the page, on the server's
+ * MNIST), and the report of a synthetic run folder opened offline. Screenshots land in
+ * `runs/ci-artifacts/` (gitignored): `demo.png`, `demo-quick.png` and `report.png`.
  *
  * Chromium is required: CI installs it (`.ci/run`); a missing browser fails this test with the
  * command that installs it.
@@ -11,6 +12,8 @@
 import assert from "node:assert/strict";
 import { noModelHint, TRAIN_FOR_DEMO } from "../../src/cli/demo/model.ts";
 import { correlation } from "../../src/cli/demo/preprocess.ts";
+import { QUICK_TRAIN_FILES, quickTrain } from "../../src/cli/demo/quick_train.ts";
+import { fromData } from "../../src/tensor/tensor.ts";
 import { reportMain } from "../../src/cli/report.ts";
 import {
   ARTIFACTS,
@@ -22,7 +25,7 @@ import {
   runDriver,
   startServeTask,
 } from "./browser/harness.ts";
-import { testDigits } from "./mnist_fixture.ts";
+import { mnistDir, testDigits } from "./mnist_fixture.ts";
 import { writeSyntheticRun } from "./report/fixture.ts";
 
 const sum = (a: readonly number[]) => a.reduce((s, v) => s + v, 0);
@@ -40,7 +43,7 @@ Deno.test("browser: draw MNIST digits in the demo, see the input and layer views
   const silent = { out: () => {}, err: (s: string) => console.error(s) };
   assert.equal(await reportMain(["--run", runDir, "--out", reportFile], silent), 0);
 
-  const server = await startServeTask();
+  const server = await startServeTask(["--data", mnistDir()]);
   let result;
   try {
     result = await runDriver([
@@ -51,6 +54,7 @@ Deno.test("browser: draw MNIST digits in the demo, see the input and layer views
         digits: digits.map((d) => ({ label: d.label, pixels: Array.from(d.pixels) })),
         touch: true,
         deltaLabel: null,
+        quickTrain: true,
       },
       { kind: "report", name: "report", file: reportFile },
     ]);
@@ -112,6 +116,43 @@ Deno.test("browser: draw MNIST digits in the demo, see the input and layer views
     mapImages: 6 + 2 * (6 + 6 + 6 + 1 + 1) + 1 + 12,
     digitCards: 13,
   }, reportFile);
+
+  // "Train a quick one": offered without a checkpoint; trains in the page on the server's MNIST;
+  // the same training in Deno (same seed, data and kernels) predicts alike on the page's input.
+  assert.equal(demo.quickTrainOffered, true);
+  const q = demo.quick!;
+  assert.equal(q.view.state.training, "done", q.note);
+  assert.equal(q.view.state.error, null);
+  assert.equal(
+    q.view.state.model,
+    'LeNet-5 "modern" (trained in this page on 6000 digits, 1 epoch)',
+  );
+  assert.equal(q.view.state.deltasAvailable, true);
+  assert.deepEqual(q.radiosDisabled, [false, false, false], "delta toggle on after training");
+  assert.match(q.note, /^A LeNet-5 trained just now in this page \(187 steps/);
+  const last = demo.drawn[demo.drawn.length - 1];
+  assert.deepEqual(q.view.state.input, last.input, "the drawing stays");
+  const [images, labels] = await Promise.all(
+    QUICK_TRAIN_FILES.map((f) => Deno.readFile(`${mnistDir()}/${f}.gz`)),
+  );
+  const inDeno = (await quickTrain(images, labels)).forward(
+    fromData(Float32Array.from(last.input), [1, 1, 28, 28]),
+  );
+  assert.equal(q.view.state.prediction, inDeno.prediction);
+  q.view.state.probabilities!.forEach((p, j) =>
+    assert.ok(Math.abs(p - inDeno.probabilities![j]) < 1e-3, `p[${j}] ${p}`)
+  );
+  assert.equal(q.view.state.prediction, digits[digits.length - 1].label, "the drawn 7 is a 7");
+  assert.deepEqual(q.view.state.layers.map((l) => l.name), [
+    "c1",
+    "s2",
+    "c3",
+    "s4",
+    "c5",
+    "f6",
+    "out",
+  ]);
+  for (const c of q.view.canvases) assert.ok(c.painted >= 1, `layer ${c.layer} is blank`);
 
   await assertScreenshots([...demo.screenshots, ...rep.screenshots]);
 });

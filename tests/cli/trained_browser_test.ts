@@ -148,6 +148,7 @@ Deno.test("browser: a model trained by the test, drawn digits predicted in the p
         digits: picked.map((d) => ({ label: d.label, pixels: Array.from(d.pixels) })),
         touch: false,
         deltaLabel,
+        quickTrain: false,
       },
       { kind: "report", name: "report-trained", file: reportFile },
     ]);
@@ -163,6 +164,7 @@ Deno.test("browser: a model trained by the test, drawn digits predicted in the p
   assert.equal(demo.initial.deltasAvailable, true);
   assert.deepEqual(demo.deltaRadiosDisabled, [false, false, false]);
   assert.equal(demo.note, model.description);
+  assert.equal(demo.quickTrainOffered, false, "no quick training offered with a checkpoint");
   assert.match(demo.initial.kernelPath, /^wasm-(relaxed|simd)$/, "the wasm kernels run");
   assert.equal(demo.kernelPathShown, demo.initial.kernelPath);
 

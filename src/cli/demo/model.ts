@@ -139,7 +139,9 @@ export function edgeBankModel(): DemoModel {
  * the arg-max of the softmax, and the deltas are the gradient of the cross-entropy loss of the
  * chosen label with respect to each stage's output (`traceLayers`).
  */
-export function lenetDemoModel(run: RunCheckpoint): DemoModel {
+export function lenetDemoModel(
+  run: Pick<RunCheckpoint, "variant" | "normalization" | "state" | "config">,
+): DemoModel {
   const { variant, normalization } = run;
   const params = run.state.params;
   const float64 = run.config.dtype === "float64";

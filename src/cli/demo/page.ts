@@ -19,6 +19,7 @@ import { fromData } from "../../tensor/tensor.ts";
 import { autoRange, type ColorMapName, pickColorMap, toRgb } from "../report/colormap.ts";
 import { type DemoModel, type LayerView, loadDemoModel, noModelHint } from "./model.ts";
 import { FIELD, inkFromRgba, mnistStyle } from "./preprocess.ts";
+import { QUICK_TRAIN_FILES, quickTrain } from "./quick_train.ts";
 
 /** Which maps the layer views show. */
 export type ViewMode = "activations" | "delta-predicted" | "delta-label";
@@ -55,6 +56,8 @@ export interface DemoState {
   updates: number;
   /** The last error, if an update failed. */
   error: string | null;
+  /** The in-page quick training: not asked for, running, done, or failed (see `error`). */
+  training: "idle" | "running" | "done" | "failed";
 }
 
 interface DemoHook {
@@ -186,7 +189,7 @@ function start(): DemoHook {
   if (ctx === null) throw new Error("demo page: no 2-D canvas context");
   const input28 = $<HTMLCanvasElement>("input28");
   const views = $("layer-views"), bars = $("prob-bars"), predEl = $("prediction");
-  const note = $("model-note"), labelSel = $<HTMLSelectElement>("delta-label");
+  const noteEl = $("model-note"), labelSel = $<HTMLSelectElement>("delta-label");
   const state: DemoState = {
     model: "",
     deltasAvailable: false,
@@ -200,6 +203,7 @@ function start(): DemoHook {
     renderedMaps: 0,
     updates: 0,
     error: null,
+    training: "idle",
   };
   let model: DemoModel | null = null;
 
@@ -236,7 +240,7 @@ function start(): DemoHook {
       });
     } catch (e) {
       state.error = (e as Error).message;
-      note.textContent = `Error: ${state.error}`;
+      noteEl.textContent = `Error: ${state.error}`;
     }
     return state;
   };
@@ -302,6 +306,57 @@ function start(): DemoHook {
   }
   labelSel.addEventListener("change", () => update());
 
+  const use = (m: DemoModel, note: string) => {
+    model = m;
+    state.model = m.name;
+    state.deltasAvailable = m.deltas !== null;
+    for (const r of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
+      if (r.value !== "activations") r.disabled = m.deltas === null;
+    }
+    labelSel.disabled = m.deltas === null;
+    noteEl.textContent = note;
+    $("model-name").textContent = m.name;
+    update();
+  };
+
+  // "Train a quick one": only offered without a checkpoint (see quick_train.ts).
+  const quick = $<HTMLButtonElement>("quick-train");
+  const fetchMnist = async (name: string): Promise<Uint8Array> => {
+    const res = await fetch(`mnist/${name}`);
+    if (res.status === 404) {
+      throw new Error(
+        `the server has no MNIST file ${name} (it looks in --data DIR, $MNIST_DIR or ` +
+          "data/mnist; deno task data downloads them)",
+      );
+    }
+    if (!res.ok) throw new Error(`GET mnist/${name}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+  quick.addEventListener("click", async () => {
+    quick.disabled = true;
+    state.training = "running";
+    try {
+      noteEl.textContent = "Fetching MNIST's training digits from the server…";
+      const [images, labels] = await Promise.all(QUICK_TRAIN_FILES.map(fetchMnist));
+      const trained = await quickTrain(images, labels, {
+        onStep: async (done, total, loss) => {
+          if (done % 10 !== 0 && done !== total) return;
+          noteEl.textContent = `Training in this page: step ${done} of ${total}, loss ` +
+            `${loss.toFixed(3)}…`;
+          await new Promise((r) => setTimeout(r, 0)); // let the page repaint
+        },
+      });
+      quick.hidden = true;
+      state.training = "done";
+      use(trained, trained.description);
+    } catch (e) {
+      state.training = "failed";
+      state.error = (e as Error).message;
+      noteEl.textContent = `Quick training failed: ${state.error}`;
+      quick.disabled = false;
+    }
+  });
+
   const ready = (async () => {
     let bytes: Uint8Array | null = null;
     try {
@@ -309,21 +364,12 @@ function start(): DemoHook {
     } catch (e) {
       state.error = (e as Error).message;
     }
-    model = loadDemoModel(bytes);
-    state.model = model.name;
-    state.deltasAvailable = model.deltas !== null;
     state.checkpointBytes = bytes === null ? null : bytes.length;
-    for (const r of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
-      if (r.value !== "activations") r.disabled = model.deltas === null;
-    }
-    labelSel.disabled = model.deltas === null;
-    let msg = model.description;
-    if (bytes === null) msg += ` ${noModelHint()}`;
-    note.textContent = msg;
-    $("model-name").textContent = model.name;
     state.kernelPath = kernelPath();
     $("kernel-path").textContent = state.kernelPath;
-    update();
+    const m = loadDemoModel(bytes);
+    quick.hidden = bytes !== null;
+    use(m, bytes === null ? `${m.description} ${noModelHint()}` : m.description);
   })();
 
   return { ready, state, flush: update, clear };

@@ -166,12 +166,28 @@ async function demo(browser: Browser, job: DemoJob, artifacts: string): Promise<
     await page.locator('input[name="mode"][value="delta-label"]').check();
     deltaLabel = await view(page);
   }
-  const deltaRadiosDisabled = await page.$$eval(
-    'input[name="mode"]',
-    (els) => els.map((e) => (e as HTMLInputElement).disabled),
-  );
+  const radios = () =>
+    page.$$eval('input[name="mode"]', (els) => els.map((e) => (e as HTMLInputElement).disabled));
+  const deltaRadiosDisabled = await radios();
   const note = await page.locator("#model-note").innerText();
   const kernelPathShown = await page.locator("#kernel-path").innerText();
+  const quickTrainOffered = await page.locator("#quick-train").isVisible();
+  let quick: DemoResult["quick"] = null;
+  if (job.quickTrain) {
+    await page.locator("#quick-train").click();
+    await page.waitForFunction(
+      () => __demo.state.training === "done" || __demo.state.training === "failed",
+      null,
+      { timeout: 90_000, polling: 100 },
+    );
+    const v = await view(page);
+    quick = {
+      view: v,
+      note: await page.locator("#model-note").innerText(),
+      radiosDisabled: await radios(),
+    };
+    await shot("-quick");
+  }
   await context.close();
   return {
     kind: "demo",
@@ -185,6 +201,8 @@ async function demo(browser: Browser, job: DemoJob, artifacts: string): Promise<
     deltaRadiosDisabled,
     note,
     kernelPathShown,
+    quickTrainOffered,
+    quick,
     foreignRequests: foreign,
     pageErrors: errors,
     screenshots,

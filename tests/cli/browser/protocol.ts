@@ -26,6 +26,8 @@ export interface DemoJob {
   readonly touch: boolean;
   /** After drawing: toggle the delta views (predicted label, then `deltaLabel`). */
   readonly deltaLabel: number | null;
+  /** At the end: click "train a quick model" and wait for it (screenshot `<name>-quick.png`). */
+  readonly quickTrain: boolean;
 }
 
 /** Open a report file offline. */
@@ -69,6 +71,7 @@ export interface SeenState {
   renderedMaps: number;
   updates: number;
   error: string | null;
+  training: string;
 }
 
 /** The layer views in the DOM: per layer box, its canvases and how many are not one flat color. */
@@ -98,6 +101,10 @@ export interface DemoResult {
   readonly deltaLabel: SeenView | null;
   readonly deltaRadiosDisabled: boolean[];
   readonly note: string;
+  /** Whether the "train a quick model" button was visible before any training. */
+  readonly quickTrainOffered: boolean;
+  /** After the quick training (null unless asked): the state, the views and the note. */
+  readonly quick: { view: SeenView; note: string; radiosDisabled: boolean[] } | null;
   readonly kernelPathShown: string;
   readonly foreignRequests: string[];
   readonly pageErrors: string[];
