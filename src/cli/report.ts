@@ -9,8 +9,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { either as E } from "npm:fp-ts@2.16.11";
+import { all, intFlag, parseFlags, pathFlag } from "./flags.ts";
 import { pickDigit, renderReport } from "./report/render.ts";
 import { formatRunError, readRun, REPORT_FILE } from "./report/run.ts";
 
@@ -47,37 +47,24 @@ interface ReportFlags {
 
 /** Parses and validates argv: Right(flags), Left("help"), or Left(a usage error message). */
 export function parseReportFlags(args: readonly string[]): E.Either<string, ReportFlags> {
-  let values: { run?: string; out?: string; digit?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        run: { type: "string" },
-        out: { type: "string" },
-        digit: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    return E.left((e as Error).message);
-  }
-  if (values.help) return E.left("help");
-  if (values.run === undefined || values.run === "") {
-    return E.left("--run DIR is required (the training run folder)");
-  }
-  if (values.out === "") return E.left("--out needs a file name");
-  let digit: number | undefined;
-  if (values.digit !== undefined) {
-    if (!/^[0-9]{1,9}$/.test(values.digit)) {
-      return E.left(`--digit must be a test-set index (an integer >= 0), got "${values.digit}"`);
-    }
-    digit = Number(values.digit);
-  }
-  const run = values.run;
-  const out = values.out ?? `${run.replace(/\/+$/, "")}/report.html`;
-  return E.right({ run, out, digit });
+  const parsed = parseFlags(args, {
+    run: { type: "string" },
+    out: { type: "string" },
+    digit: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (E.isLeft(parsed)) return parsed;
+  const v = parsed.right.values;
+  if (v.help) return E.left("help");
+  if (v.run === undefined) return E.left("--run DIR is required (the training run folder)");
+  const checked = all(
+    pathFlag("run", v.run, "runs/demo"),
+    pathFlag("out", v.out, "report.html"),
+    intFlag("digit", v.digit, 0),
+  );
+  if (E.isLeft(checked)) return checked;
+  const [run, out, digit] = checked.right as [string, string | undefined, number | undefined];
+  return E.right({ run, out: out ?? `${run.replace(/\/+$/, "")}/report.html`, digit });
 }
 
 /** Runs the command; returns the exit code. */

@@ -3,8 +3,11 @@
  * server (Deno.serve, 127.0.0.1 unless told otherwise).
  *
  * Routes: the static files of `src/cli/web/` (`/` is `index.html`), `/demo.js` (the page script
- * and the library, bundled in memory once at start) and `/checkpoint` (the `--checkpoint` file's
- * bytes; 204 No Content without one). Nothing else: the page runs the model itself, in the browser. The
+ * and the library, bundled in memory once at start), `/checkpoint` (the `--checkpoint` file's
+ * bytes; 204 No Content without one) and `/mnist/train-images-idx3-ubyte`,
+ * `/mnist/train-labels-idx1-ubyte` (the MNIST training files of `--data DIR`, `$MNIST_DIR` or
+ * `data/mnist`, gzipped or not as found there, 404 when absent; the page's "train a quick
+ * model"). Nothing else: the page runs the model itself, in the browser. The
  * safety rules of the static handler are listed in `serve/static.ts`.
  *
  * Exit codes: 1 the checkpoint is unreadable, bundling failed or the address is unavailable,
@@ -13,14 +16,17 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { either as E } from "npm:fp-ts@2.16.11";
+import { resolveMnistDir } from "../lenet/mnist.ts";
+import { joinPath } from "../lenet/mnist_files.ts";
+import { QUICK_TRAIN_FILES } from "./demo/quick_train.ts";
+import { all, intFlag, parseFlags, pathFlag } from "./flags.ts";
 import { bundleDemo } from "./serve/bundle.ts";
 import { type Asset, staticHandler } from "./serve/static.ts";
 import type { Io } from "./report.ts";
 
-const USAGE = `Usage: deno task serve [--port P] [--host H] [--checkpoint F]
+const USAGE = `Usage: deno task serve [--port P] [--host H] [--checkpoint F] [--data DIR]
 
 Serves the draw-a-digit demo: draw on the canvas, see the 28x28 input, the prediction with its
 probabilities, and every layer's maps (and delta maps) computed by gradproof in the page.
@@ -29,6 +35,9 @@ probabilities, and every layer's maps (and delta maps) computed by gradproof in 
   --host H          address to bind (default 127.0.0.1; others expose the page to the network
                     and need --allow-net for that address)
   --checkpoint F    a trained model's checkpoint, offered to the page as /checkpoint
+  --data DIR        MNIST folder whose two training files the page may fetch to train a quick
+                    model itself when there is no checkpoint (default $MNIST_DIR, else
+                    data/mnist; \`deno task data\` downloads them)
   -h, --help        this help
 `;
 
@@ -40,35 +49,38 @@ export interface ServeFlags {
   readonly host: string;
   /** Checkpoint file, if any. */
   readonly checkpoint: string | null;
+  /** MNIST folder from `--data`, if given. */
+  readonly data: string | null;
 }
 
 /** Parses argv: Right(flags), Left("help") or Left(a usage error). */
 export function parseServeFlags(args: readonly string[]): E.Either<string, ServeFlags> {
-  let values: { port?: string; host?: string; checkpoint?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        checkpoint: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (e) {
-    return E.left((e as Error).message);
+  const parsed = parseFlags(args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    checkpoint: { type: "string" },
+    data: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (E.isLeft(parsed)) return parsed;
+  const v = parsed.right.values;
+  if (v.help) return E.left("help");
+  const host = v.host ?? "127.0.0.1";
+  if (typeof host !== "string" || host === "" || /[\s\/]/.test(host)) {
+    return E.left(`--host must be an address, got "${host}"`);
   }
-  if (values.help) return E.left("help");
-  const portText = values.port ?? "8000";
-  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
-    return E.left(`--port must be an integer from 0 to 65535, got "${portText}"`);
-  }
-  const host = values.host ?? "127.0.0.1";
-  if (host === "" || /[\s\/]/.test(host)) return E.left(`--host must be an address, got "${host}"`);
-  if (values.checkpoint === "") return E.left("--checkpoint needs a file name");
-  return E.right({ port: Number(portText), host, checkpoint: values.checkpoint ?? null });
+  const checked = all(
+    intFlag("port", v.port, 0, 65535),
+    pathFlag("checkpoint", v.checkpoint, "runs/demo/best.safetensors"),
+    pathFlag("data", v.data, "data/mnist"),
+  );
+  if (E.isLeft(checked)) return checked;
+  const [port, checkpoint, data] = checked.right as [
+    number | undefined,
+    string | undefined,
+    string | undefined,
+  ];
+  return E.right({ port: port ?? 8000, host, checkpoint: checkpoint ?? null, data: data ?? null });
 }
 
 /** True for addresses only this machine can reach. */
@@ -93,6 +105,27 @@ export interface DemoServerOptions {
   readonly root?: string;
   /** Request body limit in bytes; default 16 KiB. */
   readonly maxBodyBytes?: number;
+  /** Folder whose MNIST training files are offered under `/mnist/`; default none (404). */
+  readonly mnistDir?: string | null;
+}
+
+/**
+ * The bytes of MNIST file `name` in `dir` as found there (`<name>.gz` first, else `<name>`),
+ * or null when neither is a readable file.
+ */
+async function mnistAsset(dir: string, name: string): Promise<Asset | null> {
+  for (
+    const [file, type] of [[`${name}.gz`, "application/gzip"], [name, "application/octet-stream"]]
+  ) {
+    try {
+      const path = joinPath(dir, file);
+      if (!(await Deno.stat(path)).isFile) continue;
+      return { body: await Deno.readFile(path), type };
+    } catch {
+      // missing or unreadable: try the next form, then 404
+    }
+  }
+  return null;
 }
 
 /** A running demo server. */
@@ -114,7 +147,7 @@ export async function startDemoServer(opts: DemoServerOptions): Promise<DemoServ
     type: "text/javascript; charset=utf-8",
   };
   const ckpt = opts.checkpoint;
-  const routes = new Map<string, () => Asset | null>([
+  const routes = new Map<string, () => Asset | null | Promise<Asset | null>>([
     ["/demo.js", () => script],
     // 204 without a checkpoint: "no model", not an error the browser console would log.
     ["/checkpoint", () => ({
@@ -123,6 +156,10 @@ export async function startDemoServer(opts: DemoServerOptions): Promise<DemoServ
       status: ckpt === null ? 204 : 200,
     })],
   ]);
+  const mnistDir = opts.mnistDir ?? null;
+  for (const name of QUICK_TRAIN_FILES) {
+    routes.set(`/mnist/${name}`, () => mnistDir === null ? null : mnistAsset(mnistDir, name));
+  }
   const handler = await staticHandler({
     root: opts.root ?? WEB_ROOT,
     routes,
@@ -153,7 +190,8 @@ export async function serveMain(args: readonly string[], io: Io): Promise<number
     io.err(`serve: ${flags.left}\n\n${USAGE}`);
     return 2;
   }
-  const { port, host, checkpoint } = flags.right;
+  const { port, host, checkpoint, data } = flags.right;
+  const mnist = resolveMnistDir({ dir: data ?? undefined });
   let ckpt: Uint8Array | null = null;
   if (checkpoint !== null) {
     try {
@@ -178,7 +216,7 @@ export async function serveMain(args: readonly string[], io: Io): Promise<number
   }
   let server: DemoServer;
   try {
-    server = await startDemoServer({ host, port, script, checkpoint: ckpt });
+    server = await startDemoServer({ host, port, script, checkpoint: ckpt, mnistDir: mnist.dir });
   } catch (e) {
     const hint = e instanceof Deno.errors.NotCapable
       ? ` (the serve task may bind 127.0.0.1 only; run deno run --allow-net=${host} ... instead)`
@@ -188,6 +226,7 @@ export async function serveMain(args: readonly string[], io: Io): Promise<number
   }
   io.out(`gradproof demo: ${server.url} (Ctrl-C to stop)`);
   if (ckpt !== null) io.out(`serving checkpoint ${checkpoint} (${ckpt.length} bytes)`);
+  else io.out(`no checkpoint: the page can train a quick model on MNIST from ${mnist.dir}`);
   return await new Promise<number>(() => {});
 }
 

@@ -1,5 +1,6 @@
 /**
- * PNG decoding to a grayscale image, and an 8-bit grayscale PNG encoder.
+ * PNG decoding to a grayscale image, and 8-bit grayscale PNG encoding of a tensor (built on the
+ * project's one encoder, `png_encode.ts`).
  *
  * The decoder reads every standard PNG: color types gray, RGB, palette, gray+alpha and RGBA, bit
  * depths 1 to 16, the five scanline filters (none, sub, up, average, Paeth), Adam7 interlacing
@@ -21,25 +22,15 @@ import { Tensor } from "../tensor/tensor.ts";
 import { TensorError } from "../tensor/errors.ts";
 import { checkImage, ImageError, MAX_PIXELS, to8bit } from "./raster.ts";
 import type { Either } from "../tensor/result.ts";
+import {
+  crc32,
+  encodeRasterPng,
+  encodeRasterPngDeflate,
+  filterPrediction,
+  PNG_SIGNATURE,
+} from "./png_encode.ts";
 
-const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO 3309, the polynomial PNG uses) of `bytes`. */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+export { crc32 };
 
 /** Channels per color type: 0 gray, 2 RGB, 3 palette index, 4 gray+alpha, 6 RGBA. */
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
@@ -100,16 +91,7 @@ function unfilter(data: Uint8Array, start: number, rowBytes: number, rows: numbe
       const a = i >= bpp ? data[row + i - bpp] : 0; // left
       const b = prev >= 0 ? data[prev + i] : 0; // up
       const c = prev >= 0 && i >= bpp ? data[prev + i - bpp] : 0; // up-left
-      let pred = 0;
-      if (f === 1) pred = a;
-      else if (f === 2) pred = b;
-      else if (f === 3) pred = (a + b) >> 1;
-      else if (f === 4) {
-        // Paeth: the neighbour closest to a + b - c, ties in the order a, b, c.
-        const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      data[row + i] = (data[row + i] + pred) & 0xff;
+      data[row + i] = (data[row + i] + filterPrediction(f, a, b, c)) & 0xff;
     }
   }
   return null;
@@ -132,7 +114,7 @@ export async function decodePng(
   file = "<png>",
 ): Promise<Either<ImageError, Tensor>> {
   const fail = (offset: number | null, why: string) => E.left(new ImageError(file, offset, why));
-  if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
+  if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) {
     return fail(0, "not a PNG file (the 8-byte PNG signature is missing)");
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -364,49 +346,6 @@ export interface PngEncodeOptions {
   compression?: "deflate" | "stored";
 }
 
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-/** A zlib stream of uncompressed ("stored") deflate blocks, with its Adler-32. */
-function zlibStored(data: Uint8Array): Uint8Array {
-  const blocks = Math.max(1, Math.ceil(data.length / 65535));
-  const out = new Uint8Array(2 + data.length + 5 * blocks + 4);
-  out[0] = 0x78; // deflate, 32 KiB window
-  out[1] = 0x01; // check bits: 0x7801 is a multiple of 31, no dictionary, fastest level
-  let o = 2;
-  for (let b = 0; b < blocks; b++) {
-    const part = data.subarray(b * 65535, Math.min(data.length, (b + 1) * 65535));
-    out[o] = b === blocks - 1 ? 1 : 0; // BFINAL, BTYPE 00
-    out[o + 1] = part.length & 0xff;
-    out[o + 2] = part.length >> 8;
-    out[o + 3] = ~part.length & 0xff;
-    out[o + 4] = (~part.length >> 8) & 0xff;
-    out.set(part, o + 5);
-    o += 5 + part.length;
-  }
-  let a = 1, s = 0;
-  for (let i = 0; i < data.length; i++) {
-    a = (a + data[i]) % 65521;
-    s = (s + a) % 65521;
-  }
-  new DataView(out.buffer).setUint32(o, ((s << 16) | a) >>> 0);
-  return out;
-}
-
-async function zlibDeflate(data: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
-    new CompressionStream("deflate"),
-  );
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 /**
  * Encodes a grayscale image (a `[height, width]` tensor, values clamped to `[0, 1]`) as an 8-bit
  * grayscale PNG.
@@ -424,36 +363,8 @@ export async function encodePng(img: Tensor, opts: PngEncodeOptions = {}): Promi
   if (![0, 1, 2, 3, 4].includes(filter)) {
     throw new TensorError("encodePng", `filter ${filter} is not a PNG filter type (0 to 4)`);
   }
-  const pixels = to8bit(img);
-  const raw = new Uint8Array(height * (width + 1));
-  for (let r = 0; r < height; r++) {
-    raw[r * (width + 1)] = filter;
-    for (let c = 0; c < width; c++) {
-      const x = pixels[r * width + c];
-      const a = c > 0 ? pixels[r * width + c - 1] : 0;
-      const b = r > 0 ? pixels[(r - 1) * width + c] : 0;
-      const d = r > 0 && c > 0 ? pixels[(r - 1) * width + c - 1] : 0;
-      let pred = 0;
-      if (filter === 1) pred = a;
-      else if (filter === 2) pred = b;
-      else if (filter === 3) pred = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - d, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - d);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : d;
-      }
-      raw[r * (width + 1) + 1 + c] = (x - pred) & 0xff;
-    }
-  }
-  const ihdr = new Uint8Array(13);
-  const view = new DataView(ihdr.buffer);
-  view.setUint32(0, width);
-  view.setUint32(4, height);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grayscale; compression, filter and interlace methods stay 0
-  const zlib = opts.compression === "stored" ? zlibStored(raw) : await zlibDeflate(raw);
-  const parts = [new Uint8Array(SIGNATURE), chunk("IHDR", ihdr), chunk("IDAT", zlib)];
-  parts.push(chunk("IEND", new Uint8Array(0)));
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
+  const raster = { width, height, channels: 1 as const, pixels: to8bit(img) };
+  return opts.compression === "stored"
+    ? encodeRasterPng(raster, filter)
+    : await encodeRasterPngDeflate(raster, filter);
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { either as E } from "npm:fp-ts@2.16.11";
+import { QUICK_TRAIN_FILES } from "../../src/cli/demo/quick_train.ts";
+import { mnistDir } from "./mnist_fixture.ts";
 import {
   isLoopback,
   parseServeFlags,
@@ -16,19 +18,22 @@ function capture() {
 Deno.test("serve flags: defaults 127.0.0.1:8000, validation with clear messages", () => {
   assert.deepEqual(
     parseServeFlags([]),
-    E.right({ port: 8000, host: "127.0.0.1", checkpoint: null }),
+    E.right({ port: 8000, host: "127.0.0.1", checkpoint: null, data: null }),
   );
   assert.deepEqual(
-    parseServeFlags(["--port", "0", "--host", "::1", "--checkpoint", "m.safetensors"]),
-    E.right({ port: 0, host: "::1", checkpoint: "m.safetensors" }),
+    parseServeFlags([
+      ...["--port", "0", "--host", "::1", "--checkpoint", "m.safetensors", "--data", "mn"],
+    ]),
+    E.right({ port: 0, host: "::1", checkpoint: "m.safetensors", data: "mn" }),
   );
   const bad: [string[], RegExp][] = [
-    [["--port", "65536"], /--port must be an integer from 0 to 65535, got "65536"/],
-    [["--port", "80a"], /--port must be an integer/],
-    [["--port=-1"], /--port must be an integer/],
+    [["--port", "65536"], /--port "65536" is invalid: need an integer from 0 to 65535/],
+    [["--port", "80a"], /--port "80a" is invalid: need an integer/],
+    [["--port=-1"], /--port "-1" is invalid: need an integer/],
     [["--host", ""], /--host must be an address/],
     [["--host", "a b"], /--host must be an address/],
-    [["--checkpoint", ""], /--checkpoint needs a file name/],
+    [["--checkpoint", ""], /--checkpoint needs a path, e.g. --checkpoint runs\/demo/],
+    [["--data", ""], /--data needs a path/],
     [["--verbose"], /Unknown option '--verbose'/],
     [["now"], /Unexpected argument 'now'/],
   ];
@@ -43,7 +48,10 @@ Deno.test("serve flags: defaults 127.0.0.1:8000, validation with clear messages"
 Deno.test("serveMain: exit 2 on bad flags, 1 on an unreadable checkpoint (before bundling)", async () => {
   const c = capture();
   assert.equal(await serveMain(["--port", "x"], c.io), 2);
-  assert.match(c.err[0], /^serve: --port must be an integer[^]*Usage: deno task serve/);
+  assert.match(
+    c.err[0],
+    /^serve: --port "x" is invalid: need an integer[^]*Usage: deno task serve/,
+  );
   const c2 = capture();
   assert.equal(await serveMain(["--checkpoint", "/nonexistent/model.safetensors"], c2.io), 1);
   assert.equal(
@@ -114,5 +122,56 @@ Deno.test("the listener of a default demo server is 127.0.0.1, not a wildcard ad
     conn.close();
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("the demo server offers the two MNIST training files of its data folder for the page's quick training, nothing else", async () => {
+  const dir = mnistDir();
+  const server = await startDemoServer({ script: "", checkpoint: null, mnistDir: dir });
+  const plain = await Deno.makeTempDir();
+  const other = await startDemoServer({ script: "", checkpoint: null, mnistDir: plain });
+  const none = await startDemoServer({ script: "", checkpoint: null });
+  try {
+    for (const name of QUICK_TRAIN_FILES) {
+      const r = await fetch(`${server.url}mnist/${name}`);
+      assert.equal(r.status, 200, name);
+      assert.equal(r.headers.get("content-type"), "application/gzip");
+      assert.deepEqual(
+        new Uint8Array(await r.arrayBuffer()),
+        await Deno.readFile(`${dir}/${name}.gz`),
+      );
+      const missing = await fetch(`${none.url}mnist/${name}`);
+      assert.equal(missing.status, 404, "no data folder: 404");
+      await missing.body?.cancel();
+    }
+    // an uncompressed file is served as it is
+    await Deno.writeFile(
+      `${plain}/train-labels-idx1-ubyte`,
+      new Uint8Array([0, 0, 8, 1, 0, 0, 0, 0]),
+    );
+    const raw = await fetch(`${other.url}mnist/train-labels-idx1-ubyte`);
+    assert.equal(raw.headers.get("content-type"), "application/octet-stream");
+    assert.deepEqual([...new Uint8Array(await raw.arrayBuffer())], [0, 0, 8, 1, 0, 0, 0, 0]);
+    const absent = await fetch(`${other.url}mnist/train-images-idx3-ubyte`);
+    assert.equal(absent.status, 404);
+    await absent.body?.cancel();
+    for (
+      const p of [
+        "mnist/t10k-images-idx3-ubyte",
+        "mnist/train-images-idx3-ubyte.gz",
+        "mnist/",
+        "mnist/%2e%2e/deno.json",
+        "SHA256SUMS",
+      ]
+    ) {
+      const r = await fetch(`${server.url}${p}`);
+      assert.equal(r.status, 404, p);
+      await r.body?.cancel();
+    }
+  } finally {
+    await server.shutdown();
+    await other.shutdown();
+    await none.shutdown();
+    await Deno.remove(plain, { recursive: true });
   }
 });

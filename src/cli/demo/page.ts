@@ -5,16 +5,21 @@
  * change preprocess (`preprocess.ts`) -> run the {@link DemoModel} (`model.ts`, the one place the
  * trained LeNet plugs in) -> draw the input, the probabilities and the layer views.
  *
+ * Type-checked apart from the library (`deno task check:browser`, with the DOM library types),
+ * so the DOM types never leak into the shared `deno check`.
+ *
  * Tests read `window.__demo`: `ready` resolves once the model is loaded; `flush()` recomputes
  * synchronously and returns the {@link DemoState}; `clear()` wipes the pad.
  *
  * @module
  */
 
+import { kernelPath } from "../../tensor/kernels/wasm/runtime.ts";
 import { fromData } from "../../tensor/tensor.ts";
 import { autoRange, type ColorMapName, pickColorMap, toRgb } from "../report/colormap.ts";
-import { type DemoModel, type LayerView, loadDemoModel } from "./model.ts";
+import { type DemoModel, type LayerView, loadDemoModel, noModelHint } from "./model.ts";
 import { FIELD, inkFromRgba, mnistStyle } from "./preprocess.ts";
+import { QUICK_TRAIN_FILES, quickTrain } from "./quick_train.ts";
 
 /** Which maps the layer views show. */
 export type ViewMode = "activations" | "delta-predicted" | "delta-label";
@@ -27,6 +32,11 @@ export interface DemoState {
   deltasAvailable: boolean;
   /** Bytes of the checkpoint the server offered, or null. */
   checkpointBytes: number | null;
+  /**
+   * The kernel path gradproof's float32 ops run on in this page (`wasm-relaxed`, `wasm-simd` or
+   * `js`): a wasm path needs the server's Content-Security-Policy to allow `'wasm-unsafe-eval'`.
+   */
+  kernelPath: string;
   /** The arg-max class, or null (no classifier or nothing drawn). */
   prediction: number | null;
   /** Class probabilities, or null. */
@@ -35,14 +45,19 @@ export interface DemoState {
   input: number[];
   /** The view mode in effect. */
   mode: ViewMode;
-  /** Layers shown: name, shape and how many map canvases were drawn for it. */
-  layers: { name: string; shape: number[]; maps: number }[];
+  /**
+   * Layers shown: name, shape, how many map canvases were drawn for it, and the Euclidean norm
+   * of the values shown (activations or deltas; lets a test compare them with its own).
+   */
+  layers: { name: string; shape: number[]; maps: number; l2: number }[];
   /** Map canvases currently in the layer-views area. */
   renderedMaps: number;
   /** How many updates ran. */
   updates: number;
   /** The last error, if an update failed. */
   error: string | null;
+  /** The in-page quick training: not asked for, running, done, or failed (see `error`). */
+  training: "idle" | "running" | "done" | "failed";
 }
 
 interface DemoHook {
@@ -130,7 +145,9 @@ function renderLayers(host: HTMLElement, layers: readonly LayerView[], delta: bo
     }
     box.append(title, grid);
     host.append(box);
-    summary.push({ name: l.name, shape: l.shape.slice(), maps: maps.length });
+    let ss = 0;
+    for (let i = 0; i < all.length; i++) ss += all[i] * all[i];
+    summary.push({ name: l.name, shape: l.shape.slice(), maps: maps.length, l2: Math.sqrt(ss) });
     total += maps.length;
   }
   return { summary, total };
@@ -172,11 +189,12 @@ function start(): DemoHook {
   if (ctx === null) throw new Error("demo page: no 2-D canvas context");
   const input28 = $<HTMLCanvasElement>("input28");
   const views = $("layer-views"), bars = $("prob-bars"), predEl = $("prediction");
-  const note = $("model-note"), labelSel = $<HTMLSelectElement>("delta-label");
+  const noteEl = $("model-note"), labelSel = $<HTMLSelectElement>("delta-label");
   const state: DemoState = {
     model: "",
     deltasAvailable: false,
     checkpointBytes: null,
+    kernelPath: "",
     prediction: null,
     probabilities: null,
     input: new Array(FIELD * FIELD).fill(0),
@@ -185,6 +203,7 @@ function start(): DemoHook {
     renderedMaps: 0,
     updates: 0,
     error: null,
+    training: "idle",
   };
   let model: DemoModel | null = null;
 
@@ -221,7 +240,7 @@ function start(): DemoHook {
       });
     } catch (e) {
       state.error = (e as Error).message;
-      note.textContent = `Error: ${state.error}`;
+      noteEl.textContent = `Error: ${state.error}`;
     }
     return state;
   };
@@ -287,6 +306,57 @@ function start(): DemoHook {
   }
   labelSel.addEventListener("change", () => update());
 
+  const use = (m: DemoModel, note: string) => {
+    model = m;
+    state.model = m.name;
+    state.deltasAvailable = m.deltas !== null;
+    for (const r of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
+      if (r.value !== "activations") r.disabled = m.deltas === null;
+    }
+    labelSel.disabled = m.deltas === null;
+    noteEl.textContent = note;
+    $("model-name").textContent = m.name;
+    update();
+  };
+
+  // "Train a quick one": only offered without a checkpoint (see quick_train.ts).
+  const quick = $<HTMLButtonElement>("quick-train");
+  const fetchMnist = async (name: string): Promise<Uint8Array> => {
+    const res = await fetch(`mnist/${name}`);
+    if (res.status === 404) {
+      throw new Error(
+        `the server has no MNIST file ${name} (it looks in --data DIR, $MNIST_DIR or ` +
+          "data/mnist; deno task data downloads them)",
+      );
+    }
+    if (!res.ok) throw new Error(`GET mnist/${name}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+  quick.addEventListener("click", async () => {
+    quick.disabled = true;
+    state.training = "running";
+    try {
+      noteEl.textContent = "Fetching MNIST's training digits from the server…";
+      const [images, labels] = await Promise.all(QUICK_TRAIN_FILES.map(fetchMnist));
+      const trained = await quickTrain(images, labels, {
+        onStep: async (done, total, loss) => {
+          if (done % 10 !== 0 && done !== total) return;
+          noteEl.textContent = `Training in this page: step ${done} of ${total}, loss ` +
+            `${loss.toFixed(3)}…`;
+          await new Promise((r) => setTimeout(r, 0)); // let the page repaint
+        },
+      });
+      quick.hidden = true;
+      state.training = "done";
+      use(trained, trained.description);
+    } catch (e) {
+      state.training = "failed";
+      state.error = (e as Error).message;
+      noteEl.textContent = `Quick training failed: ${state.error}`;
+      quick.disabled = false;
+    }
+  });
+
   const ready = (async () => {
     let bytes: Uint8Array | null = null;
     try {
@@ -294,25 +364,12 @@ function start(): DemoHook {
     } catch (e) {
       state.error = (e as Error).message;
     }
-    model = loadDemoModel(bytes);
-    state.model = model.name;
-    state.deltasAvailable = model.deltas !== null;
     state.checkpointBytes = bytes === null ? null : bytes.length;
-    for (const r of document.querySelectorAll<HTMLInputElement>('input[name="mode"]')) {
-      if (r.value !== "activations") r.disabled = model.deltas === null;
-    }
-    labelSel.disabled = model.deltas === null;
-    let msg = model.description;
-    if (model.deltas === null) {
-      msg += bytes === null
-        ? " To see predictions, train a model with `deno task train` and start the demo with " +
-          "`deno task serve --checkpoint <file>`."
-        : ` The server offered a checkpoint (${bytes.length} bytes), but this build cannot ` +
-          "run LeNet-5 in the page yet (it arrives with the trainer).";
-    }
-    note.textContent = msg;
-    $("model-name").textContent = model.name;
-    update();
+    state.kernelPath = kernelPath();
+    $("kernel-path").textContent = state.kernelPath;
+    const m = loadDemoModel(bytes);
+    quick.hidden = bytes !== null;
+    use(m, bytes === null ? `${m.description} ${noModelHint()}` : m.description);
   })();
 
   return { ready, state, flush: update, clear };

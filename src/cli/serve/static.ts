@@ -15,7 +15,8 @@
  *    outside gets 404. Only regular files are served: a folder gets 404, never a listing.
  *
  * Every response carries `X-Content-Type-Options: nosniff`, a strict Content-Security-Policy
- * (same-origin scripts and styles, `data:`/`blob:` images) and `Cache-Control: no-store`.
+ * (same-origin scripts and styles, WebAssembly compilation, `data:`/`blob:` images) and
+ * `Cache-Control: no-store`.
  *
  * @module
  */
@@ -64,7 +65,13 @@ export function contentType(name: string): string {
 /** The separator of real paths (`Deno.realPath` answers with the platform's). */
 const SEP = Deno.build.os === "windows" ? "\\" : "/";
 
-const CSP = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; " +
+/**
+ * `'wasm-unsafe-eval'` lets the page compile WebAssembly (and nothing else: no `eval`, no inline
+ * script), so gradproof's float32 ops run on the wasm kernel paths in the browser too; without
+ * it the kernel probe fails to compile and the page falls back to the plain-TypeScript kernels.
+ */
+export const CSP: string = "default-src 'self'; img-src 'self' data: blob:; " +
+  "script-src 'self' 'wasm-unsafe-eval'; " +
   "style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
   "form-action 'none'; frame-ancestors 'none'";
 

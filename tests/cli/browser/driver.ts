@@ -1,7 +1,12 @@
 /// <reference lib="dom" />
 /**
- * The browser half of `tests/cli/serve_browser_test.ts`, run as its own process:
- * `deno run -A tests/cli/browser/driver.ts <config.json>`.
+ * The browser half of the browser tests (`tests/cli/serve_browser_test.ts`,
+ * `tests/cli/trained_browser_test.ts`; their Deno half is `harness.ts`), run as its own
+ * process: `deno run -A tests/cli/browser/driver.ts <config.json>`. The config lists jobs (open
+ * the demo and draw, or open a report file); the messages are typed in `protocol.ts`.
+ *
+ * Type-checked apart from the rest (`deno task check:browser`): its page callbacks need the DOM
+ * library types, which must not leak into the shared check.
  *
  * Why a separate process: playwright-core probes `/proc/sys/fs/binfmt_misc/WSLInterop` when it
  * loads, which Deno allows only under `--allow-all`; the test suite itself runs with narrower
@@ -14,60 +19,17 @@
  */
 
 import { type Browser, chromium, type Page } from "npm:playwright-core@1.65.1";
-
-/** What the test asks for. */
-export interface DriverConfig {
-  /** Chromium executable. */
-  readonly chromium: string;
-  /** The demo page URL (served on 127.0.0.1). */
-  readonly demoUrl: string;
-  /** Digits to draw, 784 bytes each (as plain arrays). */
-  readonly digits: readonly { readonly label: number; readonly pixels: readonly number[] }[];
-  /** The generated report file to open (file://). */
-  readonly reportFile: string;
-  /** Folder for the screenshots. */
-  readonly artifacts: string;
-}
-
-/** The demo state the page exposes (`window.__demo.state`), as far as the test reads it. */
-export interface SeenState {
-  model: string;
-  deltasAvailable: boolean;
-  prediction: number | null;
-  probabilities: number[] | null;
-  input: number[];
-  layers: { name: string; shape: number[]; maps: number }[];
-  renderedMaps: number;
-  updates: number;
-  error: string | null;
-}
-
-/** What the driver reports. */
-export interface DriverResult {
-  readonly demo: {
-    readonly initial: SeenState;
-    readonly drawn: SeenState[];
-    readonly touch: SeenState;
-    readonly afterClear: SeenState;
-    readonly deltaRadiosDisabled: boolean[];
-    readonly note: string;
-    readonly layerCanvasesInDom: number;
-    readonly foreignRequests: string[];
-    readonly pageErrors: string[];
-    readonly screenshot: string;
-  };
-  readonly report: {
-    readonly sections: string[];
-    readonly seriesPaths: number;
-    readonly cells: number;
-    readonly mapImages: number;
-    readonly brokenImages: number;
-    readonly digitCards: number;
-    readonly requests: string[];
-    readonly scripts: number;
-    readonly screenshot: string;
-  };
-}
+import type {
+  DemoJob,
+  DemoResult,
+  DriverConfig,
+  DriverResult,
+  ReportJob,
+  ReportResult,
+  SeenCanvases,
+  SeenState,
+  SeenView,
+} from "./protocol.ts";
 
 const FLAGS = [
   "--no-sandbox",
@@ -127,14 +89,42 @@ async function touchStroke(page: Page): Promise<void> {
   await cdp.detach();
 }
 
-async function demo(browser: Browser, cfg: DriverConfig): Promise<DriverResult["demo"]> {
+/** The layer views now in the DOM: canvases per layer and how many are not one flat color. */
+function canvases(page: Page): Promise<SeenCanvases[]> {
+  return page.$$eval("#layer-views .layer", (boxes) =>
+    boxes.map((box) => {
+      const all = [...box.querySelectorAll("canvas")] as HTMLCanvasElement[];
+      const painted = all.filter((c) => {
+        const ctx = c.getContext("2d");
+        if (ctx === null || c.width === 0 || c.height === 0) return false;
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        for (let i = 4; i < d.length; i += 4) {
+          if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return true;
+        }
+        return false;
+      });
+      return {
+        layer: (box as HTMLElement).dataset.layer ?? "",
+        canvases: all.length,
+        painted: painted.length,
+      };
+    }));
+}
+
+async function view(page: Page): Promise<SeenView> {
+  const state = await page.evaluate(() => __demo.flush());
+  return { state, canvases: await canvases(page) };
+}
+
+async function demo(browser: Browser, job: DemoJob, artifacts: string): Promise<DemoResult> {
   const context = await browser.newContext({
     viewport: { width: 1180, height: 1000 },
     hasTouch: true,
   });
   const page = await context.newPage();
-  const origin = new URL(cfg.demoUrl).origin;
-  const foreign: string[] = [], errors: string[] = [];
+  page.setDefaultTimeout(20_000);
+  const origin = new URL(job.url).origin;
+  const foreign: string[] = [], errors: string[] = [], screenshots: string[] = [];
   page.on("request", (r) => {
     if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) foreign.push(r.url());
   });
@@ -142,46 +132,87 @@ async function demo(browser: Browser, cfg: DriverConfig): Promise<DriverResult["
   page.on("console", (m) => {
     if (m.type() === "error") errors.push(m.text());
   });
-  await page.goto(cfg.demoUrl);
+  await page.goto(job.url);
   await page.evaluate(() => __demo.ready);
   const initial = await page.evaluate(() => __demo.flush());
-  await touchStroke(page);
-  const touch = await page.evaluate(() => __demo.flush());
-  await page.evaluate(() => __demo.clear());
-  const afterClear = await page.evaluate(() => __demo.flush());
-  // The last digit drawn stays on the pad for the screenshot.
+  let touch: SeenState | null = null, afterClear: SeenState | null = null;
+  if (job.touch) {
+    await touchStroke(page);
+    touch = await page.evaluate(() => __demo.flush());
+    await page.evaluate(() => __demo.clear());
+    afterClear = await page.evaluate(() => __demo.flush());
+  }
+  // The last digit drawn stays on the pad for the screenshots.
   const drawn: SeenState[] = [];
-  for (const d of cfg.digits) {
+  for (const d of job.digits) {
     await page.evaluate(() => __demo.clear());
     await drawDigit(page, d.pixels);
     drawn.push(await page.evaluate(() => __demo.flush()));
   }
-  const deltaRadiosDisabled = await page.$$eval(
-    'input[name="mode"]',
-    (els) => els.map((e) => (e as HTMLInputElement).disabled),
-  );
+  const activations = await view(page);
+  const shot = async (suffix: string) => {
+    const path = `${artifacts}/${job.name}${suffix}.png`;
+    await page.screenshot({ path, fullPage: true });
+    screenshots.push(path);
+  };
+  await shot("");
+  let deltaPredicted: SeenView | null = null, deltaLabel: SeenView | null = null;
+  if (job.deltaLabel !== null) {
+    // The toggle as a user flips it: the radio (its change event re-renders the views).
+    await page.locator('input[name="mode"][value="delta-predicted"]').check();
+    deltaPredicted = await view(page);
+    await shot("-delta");
+    await page.locator("#delta-label").selectOption(String(job.deltaLabel));
+    await page.locator('input[name="mode"][value="delta-label"]').check();
+    deltaLabel = await view(page);
+  }
+  const radios = () =>
+    page.$$eval('input[name="mode"]', (els) => els.map((e) => (e as HTMLInputElement).disabled));
+  const deltaRadiosDisabled = await radios();
   const note = await page.locator("#model-note").innerText();
-  const layerCanvasesInDom = await page.locator("#layer-views canvas").count();
-  const screenshot = `${cfg.artifacts}/demo.png`;
-  await page.screenshot({ path: screenshot, fullPage: true });
+  const kernelPathShown = await page.locator("#kernel-path").innerText();
+  const quickTrainOffered = await page.locator("#quick-train").isVisible();
+  let quick: DemoResult["quick"] = null;
+  if (job.quickTrain) {
+    await page.locator("#quick-train").click();
+    await page.waitForFunction(
+      () => __demo.state.training === "done" || __demo.state.training === "failed",
+      null,
+      { timeout: 90_000, polling: 100 },
+    );
+    const v = await view(page);
+    quick = {
+      view: v,
+      note: await page.locator("#model-note").innerText(),
+      radiosDisabled: await radios(),
+    };
+    await shot("-quick");
+  }
   await context.close();
   return {
+    kind: "demo",
     initial,
-    drawn,
     touch,
     afterClear,
+    drawn,
+    activations,
+    deltaPredicted,
+    deltaLabel,
     deltaRadiosDisabled,
     note,
-    layerCanvasesInDom,
+    kernelPathShown,
+    quickTrainOffered,
+    quick,
     foreignRequests: foreign,
     pageErrors: errors,
-    screenshot,
+    screenshots,
   };
 }
 
-async function report(browser: Browser, cfg: DriverConfig): Promise<DriverResult["report"]> {
+async function report(browser: Browser, job: ReportJob, artifacts: string): Promise<ReportResult> {
   const context = await browser.newContext({ viewport: { width: 1180, height: 1000 } });
   const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
   const requests: string[] = [];
   // Anything but the file itself (and its data: images) would be an external fetch: record
   // and block it, so a report that needs the network fails here, offline.
@@ -190,7 +221,7 @@ async function report(browser: Browser, cfg: DriverConfig): Promise<DriverResult
     requests.push(url);
     return url.startsWith("file:") ? route.continue() : route.abort();
   });
-  await page.goto(new URL(`file://${cfg.reportFile}`).href);
+  await page.goto(new URL(`file://${job.file}`).href);
   const seen = await page.evaluate(async () => {
     const images = [...document.querySelectorAll("svg image")] as SVGImageElement[];
     // Decode every data: URL the way the browser does; count the ones that fail.
@@ -215,10 +246,10 @@ async function report(browser: Browser, cfg: DriverConfig): Promise<DriverResult
       scripts: document.querySelectorAll("script").length,
     };
   });
-  const screenshot = `${cfg.artifacts}/report.png`;
+  const screenshot = `${artifacts}/${job.name}.png`;
   await page.screenshot({ path: screenshot, fullPage: true });
   await context.close();
-  return { ...seen, requests, screenshot };
+  return { kind: "report", ...seen, requests, screenshots: [screenshot] };
 }
 
 if (import.meta.main) {
@@ -230,11 +261,15 @@ if (import.meta.main) {
     timeout: 30_000,
   });
   try {
-    const result: DriverResult = {
-      demo: await demo(browser, cfg),
-      report: await report(browser, cfg),
-    };
-    console.log(JSON.stringify(result));
+    const results: DriverResult["results"] = [];
+    for (const job of cfg.jobs) {
+      results.push(
+        job.kind === "demo"
+          ? await demo(browser, job, cfg.artifacts)
+          : await report(browser, job, cfg.artifacts),
+      );
+    }
+    console.log(JSON.stringify({ results } satisfies DriverResult));
   } finally {
     await browser.close();
   }

@@ -117,7 +117,11 @@ Deno.test("static: content types, security headers, HEAD without a body", async 
       assert.equal(r.status, 200, p);
       assert.equal(r.headers.get("content-type"), t, p);
       assert.equal(r.headers.get("x-content-type-options"), "nosniff");
-      assert.match(r.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+      const csp = r.headers.get("content-security-policy") ?? "";
+      assert.match(csp, /default-src 'self'/);
+      // WebAssembly may compile (the wasm kernels), but no eval and no inline script.
+      assert.match(csp, /script-src 'self' 'wasm-unsafe-eval';/);
+      assert.doesNotMatch(csp, /'unsafe-eval'|'unsafe-inline'/);
       await r.body?.cancel();
     }
     const head = await rawRequest(port, "HEAD /app.js HTTP/1.1");
