@@ -65,7 +65,7 @@ async function evalAndPredict(out: string, accuracy: [string, number], variant: 
   assert.equal(o.variant, variant);
   assert.equal(o.correct, accuracy[1], "eval re-reads the trained weights");
   const { images } = await mnistTestDigits(2);
-  const files = images.map((img, i) => `${out}/d${i}.pgm`);
+  const files = images.map((_, i) => `${out}/d${i}.pgm`);
   for (let i = 0; i < images.length; i++) {
     const t = new Tensor(Float32Array.from(images[i], (p) => p / 255), [28, 28]);
     await Deno.writeFile(files[i], encodePgm(t));
