@@ -200,14 +200,17 @@ export function formatCombinationTable(p: LearnedCombinationsParams, threshold =
 /**
  * The weight `lambda` of the entropy penalty `lambda sum_j H(alpha_.j)` that
  * `--variant learned-combinations` adds to its loss, pushing each output map toward few inputs.
+ * Chosen by measurement (4 epochs, seed 0; README "Variants"): 0.001 leaves every alpha within
+ * 0.11..0.25 of the uniform 1/6 (99.00%); 0.01 lets most maps settle on 2-4 inputs (99.14%);
+ * 0.05 collapses every map onto one input (98.60%).
  *
  * @example
  * ```ts
  * import { LEARNED_COMBINATIONS_LAMBDA } from "./mod.ts";
- * console.log(LEARNED_COMBINATIONS_LAMBDA); // 0.001
+ * console.log(LEARNED_COMBINATIONS_LAMBDA); // 0.01
  * ```
  */
-export const LEARNED_COMBINATIONS_LAMBDA = 1e-3;
+export const LEARNED_COMBINATIONS_LAMBDA = 0.01;
 
 /**
  * `--variant learned-combinations`: the modern LeNet-5 with C3 as learned combinations of the S2

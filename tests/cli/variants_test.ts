@@ -48,7 +48,12 @@ function finalAccuracy(stdout: string): [string, number] {
   return [m[1], Number(m[2])];
 }
 
-async function evalAndPredict(out: string, accuracy: [string, number], variant: string) {
+async function evalAndPredict(
+  out: string,
+  accuracy: [string, number],
+  variant: string,
+  head: string,
+) {
   const ckpt = `${out}/checkpoint.safetensors`;
   const e = await runMain(evalMain, [
     "--checkpoint",
@@ -63,6 +68,7 @@ async function evalAndPredict(out: string, accuracy: [string, number], variant: 
   assert.equal(e.code, 0, e.stderr);
   const o = JSON.parse(e.stdout);
   assert.equal(o.variant, variant);
+  assert.equal(o.head, head);
   assert.equal(o.correct, accuracy[1], "eval re-reads the trained weights");
   const { images } = await mnistTestDigits(2);
   const files = images.map((_, i) => `${out}/d${i}.pgm`);
@@ -100,7 +106,7 @@ Deno.test("lecun1998: trains from the CLI (RBF head, eq. 9), prints the counts t
   assert.equal(ckpt.right.config.variant, "lecun1998");
   assert.equal(ckpt.right.config.head, null);
   assert.equal(ckpt.right.variant.head, "rbf");
-  await evalAndPredict(out, acc, "lecun1998");
+  await evalAndPredict(out, acc, "lecun1998", "rbf");
 });
 
 Deno.test("lecun1998 --head softmax: a dense softmax head, recorded in the checkpoint", async () => {
@@ -115,11 +121,21 @@ Deno.test("lecun1998 --head softmax: a dense softmax head, recorded in the check
   assert.equal(ckpt.right.config.head, "softmax");
   assert.equal(ckpt.right.variant.head, "softmax");
   assert.deepEqual((ckpt.right.state.params as { out: { w: Tensor } }).out.w.shape, [84, 10]);
-  await evalAndPredict(out, acc, "lecun1998");
+  await evalAndPredict(out, acc, "lecun1998", "softmax");
+  const text = await runMain(evalMain, [
+    "--checkpoint",
+    `${out}/checkpoint.safetensors`,
+    "--data",
+    MNIST,
+    "--offline",
+    "--limit",
+    "300",
+  ]);
+  assert.match(text.stdout, /^Checkpoint .*: LeNet-5 "lecun1998" \(head softmax\), 1 epoch /);
 });
 
 Deno.test("notes-sigmoid: trains with the notes' SGD (alpha 1, batch 50, constant) by default", async () => {
-  const { out, run } = trainVariant("notes-sigmoid");
+  const { out, run } = trainVariant("notes-sigmoid", "sigmoid-mse");
   const r = await run;
   assert.equal(r.code, 0, r.stderr);
   assert.match(
@@ -134,11 +150,11 @@ Deno.test("notes-sigmoid: trains with the notes' SGD (alpha 1, batch 50, constan
     ["sgd", 1, 50, "constant", 0],
   );
   assert.equal(ckpt.right.state.step, 12, "600 / 50 steps");
-  await evalAndPredict(out, finalAccuracy(r.stdout), "notes-sigmoid");
+  await evalAndPredict(out, finalAccuracy(r.stdout), "notes-sigmoid", "sigmoid-mse");
 });
 
 Deno.test("learned-combinations: trains, prints its learned table and writes it to the run folder", async () => {
-  const { out, run } = trainVariant("learned-combinations");
+  const { out, run } = trainVariant("learned-combinations", "softmax");
   const r = await run;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^LeNet-5 "learned-combinations" \(61,802 parameters\), Adam lr 0\.004/);
@@ -153,7 +169,7 @@ Deno.test("learned-combinations: trains, prints its learned table and writes it 
   assert.match(r.stdout, new RegExp(`\\(written to ${out}/combinations\\.txt\\)`));
   // Training moved the combination weights away from the uniform 1/6 of the initialization.
   assert.doesNotMatch(file, /^ {2}0 {2}( {2}17\*){16}$/m);
-  await evalAndPredict(out, finalAccuracy(r.stdout), "learned-combinations");
+  await evalAndPredict(out, finalAccuracy(r.stdout), "learned-combinations", "softmax");
 });
 
 Deno.test("variant defaults: under the flags, over the plain defaults; modern keeps its own", () => {
