@@ -59,10 +59,11 @@ Training:
                         (default ${D.schedule}: the rate rises linearly over 300
                         steps, then decays to 0 along a cosine over the run)
   --seed S              seed of initialization, shuffling and augmentation (default ${D.seed})
-  --variant NAME        model (default ${D.variant}; known: ${Object.keys(VARIANTS).join(", ")});
-                        a variant may bring its own defaults (below), flags override them
+  --variant NAME        model (default ${D.variant}; a variant's own defaults, below, come
+                        under the flags): ${Object.keys(VARIANTS).join(", ")}
   --head NAME           the variant's output layer, its own by default (${headsHelp()})
-  --init I              he, glorot or lecun, optionally -uniform/-normal (default ${D.init})
+  --init I              he, glorot or lecun, optionally -uniform/-normal (default ${D.init};
+                        modern only: the other variants initialize as their sources did)
   --augment             random shifts (<= 2 px), rotations, scalings and elastic distortions
   --dtype T             float32 or float64 (default ${D.dtype})
   --limit N             train on the first N training examples only
@@ -97,12 +98,19 @@ function headsHelp(): string {
 
 /** `  NAME  key value, ...` for each variant that brings training defaults. */
 function variantDefaultsHelp(): string {
-  const lines = Object.values(VARIANTS).filter((v) => v.defaults !== undefined).map((v) =>
-    `  ${v.name.padEnd(20)}  ${
-      Object.entries(v.defaults!).map(([k, val]) => `--${flagName(k as keyof TrainConfig)} ${val}`)
-        .join(" ")
-    }`
-  );
+  const lines = Object.values(VARIANTS).filter((v) => v.defaults !== undefined).map((v) => {
+    const flags = Object.entries(v.defaults!).map(([k, val]) =>
+      `--${flagName(k as keyof TrainConfig)} ${val}`
+    );
+    // Wrapped at 100 columns, continuation lines under the first flag.
+    const rows = [`  ${v.name.padEnd(20)}`];
+    for (const f of flags) {
+      const last = rows.length - 1;
+      if (rows[last].length + 1 + f.length > 100) rows.push(`${" ".repeat(22)} ${f}`);
+      else rows[last] += ` ${f}`;
+    }
+    return rows.join("\n");
+  });
   return lines.length === 0 ? "  (none)\n" : `${lines.join("\n")}\n`;
 }
 
@@ -354,7 +362,9 @@ export async function trainMain(args: readonly string[], io: TrainCliIo = {}): P
     } catch { /* a fresh folder, as it should be */ }
   }
   const progress = createProgress({ out: io.stdout, live: io.live });
-  const variant = (getVariant(c.variant, c.head) as E.Right<Variant>).right;
+  const found = getVariant(c.variant, c.head);
+  if (E.isLeft(found)) return usageError(err, cmd, found.left, TRAIN_USAGE);
+  const variant: Variant = found.right;
   const initial = variant.init(prngKey(0), { dtype: c.dtype });
   const params = countParams(initial);
   const opt = c.optimizer === "momentum"

@@ -135,7 +135,7 @@ Deno.test("lecun1998 --head softmax: a dense softmax head, recorded in the check
 });
 
 Deno.test("notes-sigmoid: trains with the notes' SGD (alpha 1, batch 50, constant) by default", async () => {
-  const { out, run } = trainVariant("notes-sigmoid", "sigmoid-mse");
+  const { out, run } = trainVariant("notes-sigmoid");
   const r = await run;
   assert.equal(r.code, 0, r.stderr);
   assert.match(
@@ -154,7 +154,7 @@ Deno.test("notes-sigmoid: trains with the notes' SGD (alpha 1, batch 50, constan
 });
 
 Deno.test("learned-combinations: trains, prints its learned table and writes it to the run folder", async () => {
-  const { out, run } = trainVariant("learned-combinations", "softmax");
+  const { out, run } = trainVariant("learned-combinations");
   const r = await run;
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^LeNet-5 "learned-combinations" \(61,802 parameters\), Adam lr 0\.004/);
