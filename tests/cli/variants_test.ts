@@ -131,7 +131,7 @@ Deno.test("lecun1998 --head softmax: a dense softmax head, recorded in the check
     "--limit",
     "300",
   ]);
-  assert.match(text.stdout, /^Checkpoint .*: LeNet-5 "lecun1998" \(head softmax\), 1 epoch /);
+  assert.match(text.stdout, /^Checkpoint .*: LeNet-5 "lecun1998" \(head softmax\), 1 epoch /m);
 });
 
 Deno.test("notes-sigmoid: trains with the notes' SGD (alpha 1, batch 50, constant) by default", async () => {
