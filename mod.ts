@@ -331,6 +331,7 @@ export {
   fc,
   flat,
   getVariant,
+  headsOf,
   type Layer,
   type LeNetParams,
   maxPool,
@@ -338,6 +339,8 @@ export {
   modern,
   type Stage,
   type Variant,
+  type VariantDefaults,
+  type VariantNote,
   VARIANTS,
 } from "./src/lenet/model.ts";
 export { type LayerTrace, traceLayers } from "./src/lenet/inspect.ts";
@@ -427,6 +430,8 @@ export {
 export {
   formatLayerCounts,
   type LayerCount,
+  lecun1998,
+  LECUN1998_DEFAULTS,
   lecun1998Counts,
   lecun1998Criterion,
   lecun1998Features,
@@ -441,6 +446,8 @@ export {
   type WeightBias,
 } from "./src/lenet/lecun1998.ts";
 export {
+  NOTES_SIGMOID_DEFAULTS,
+  notesSigmoid,
   notesSigmoidCriterion,
   notesSigmoidForward,
   notesSigmoidInit,
@@ -451,6 +458,8 @@ export {
   type CombinationPenaltyKind,
   combinationRegularizer,
   formatCombinationTable,
+  LEARNED_COMBINATIONS_LAMBDA,
+  learnedCombinations,
   learnedCombinationsForward,
   learnedCombinationsInit,
   type LearnedCombinationsParams,

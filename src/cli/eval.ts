@@ -111,7 +111,7 @@ export async function evalMain(args: readonly string[], io: EvalCliIo = {}): Pro
     writeAll(err, `${cmd}: ${run.left}\n`);
     return EXIT.failure;
   }
-  const { variant, state, normalization: norm, meta } = run.right;
+  const { variant, state, normalization: norm, meta, config } = run.right;
   const json = f.json === true;
   const standard = norm.mean === MNIST_MEAN && norm.std === MNIST_STD;
   const plain = norm.mean === 0 && norm.std === 1;
@@ -141,6 +141,7 @@ export async function evalMain(args: readonly string[], io: EvalCliIo = {}): Pro
         JSON.stringify({
           checkpoint: ckptPath,
           variant: variant.name,
+          head: variant.head ?? "softmax",
           epoch: meta.epoch,
           step: meta.step,
           count: e.count,
@@ -156,7 +157,8 @@ export async function evalMain(args: readonly string[], io: EvalCliIo = {}): Pro
     return EXIT.ok;
   }
   const lines = [
-    `Checkpoint ${ckptPath}: LeNet-5 "${variant.name}", ${meta.epoch} epoch` +
+    `Checkpoint ${ckptPath}: LeNet-5 "${variant.name}"` +
+    `${config.head !== null ? ` (head ${config.head})` : ""}, ${meta.epoch} epoch` +
     `${meta.epoch === 1 ? "" : "s"} (step ${meta.step})`,
     `Test set: ${e.count.toLocaleString("en-US")} examples from ${mnist.right.dir} ` +
     `(${Math.round(e.count / seconds).toLocaleString("en-US")} images/s)`,

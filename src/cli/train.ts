@@ -16,7 +16,7 @@ import {
   parseInit,
   type TrainConfig,
 } from "../lenet/config.ts";
-import { VARIANTS } from "../lenet/model.ts";
+import { getVariant, headsOf, type Variant, VARIANTS } from "../lenet/model.ts";
 import { countParams } from "../lenet/params.ts";
 import { loadRun, type RunCheckpoint } from "../lenet/run_checkpoint.ts";
 import { RUN_FILES, train, type TrainSummary } from "../lenet/trainer.ts";
@@ -59,8 +59,11 @@ Training:
                         (default ${D.schedule}: the rate rises linearly over 300
                         steps, then decays to 0 along a cosine over the run)
   --seed S              seed of initialization, shuffling and augmentation (default ${D.seed})
-  --variant NAME        model (default ${D.variant}; known: ${Object.keys(VARIANTS).join(", ")})
-  --init I              he, glorot or lecun, optionally -uniform/-normal (default ${D.init})
+  --variant NAME        model (default ${D.variant}; a variant's own defaults, below, come
+                        under the flags): ${Object.keys(VARIANTS).join(", ")}
+  --head NAME           the variant's output layer, its own by default (${headsHelp()})
+  --init I              he, glorot or lecun, optionally -uniform/-normal (default ${D.init};
+                        modern only: the other variants initialize as their sources did)
   --augment             random shifts (<= 2 px), rotations, scalings and elastic distortions
   --dtype T             float32 or float64 (default ${D.dtype})
   --limit N             train on the first N training examples only
@@ -68,6 +71,8 @@ Training:
   --validation N        hold out the last N training examples as a validation split
   --patience P          stop after P epochs without a lower validation loss (needs --validation)
 
+Variant defaults (replacing the ones above):
+${variantDefaultsHelp()}
 Data and files:
   --data DIR            MNIST directory (default $MNIST_DIR, else data/mnist; missing files
                         are downloaded there)
@@ -84,6 +89,31 @@ progress lines instead of a live line).
 Exit codes: 0 done, 1 failure, 2 usage error, 130 interrupted (checkpoint saved).
 `;
 
+/** `NAME: own, other` for each variant with more than one head. */
+function headsHelp(): string {
+  return Object.values(VARIANTS).filter((v) => headsOf(v).length > 1).map((v) =>
+    `${v.name}: ${headsOf(v).join(" or ")}`
+  ).join("; ");
+}
+
+/** `  NAME  key value, ...` for each variant that brings training defaults. */
+function variantDefaultsHelp(): string {
+  const lines = Object.values(VARIANTS).filter((v) => v.defaults !== undefined).map((v) => {
+    const flags = Object.entries(v.defaults!).map(([k, val]) =>
+      `--${flagName(k as keyof TrainConfig)} ${val}`
+    );
+    // Wrapped at 100 columns, continuation lines under the first flag.
+    const rows = [`  ${v.name.padEnd(20)}`];
+    for (const f of flags) {
+      const last = rows.length - 1;
+      if (rows[last].length + 1 + f.length > 100) rows.push(`${" ".repeat(22)} ${f}`);
+      else rows[last] += ` ${f}`;
+    }
+    return rows.join("\n");
+  });
+  return lines.length === 0 ? "  (none)\n" : `${lines.join("\n")}\n`;
+}
+
 const OPTIONS = {
   help: { type: "boolean", short: "h" },
   epochs: { type: "string" },
@@ -96,6 +126,7 @@ const OPTIONS = {
   schedule: { type: "string" },
   seed: { type: "string" },
   variant: { type: "string" },
+  head: { type: "string" },
   init: { type: "string" },
   augment: { type: "boolean" },
   dtype: { type: "string" },
@@ -190,6 +221,9 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
     schedule = formatSchedule(s.right);
   }
   if (typeof f.init === "string" && E.isLeft(parseInit(f.init))) return parseInit(f.init) as never;
+  if (f.head !== undefined && (typeof f.head !== "string" || f.head.trim() === "")) {
+    return E.left("--head needs a name, e.g. --head softmax");
+  }
   const given: Record<string, unknown> = {
     epochs,
     batchSize,
@@ -201,6 +235,7 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
     schedule,
     seed,
     variant,
+    head: f.head,
     init: f.init,
     augment: f.augment === true ? true : undefined,
     dtype,
@@ -222,15 +257,26 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
 }
 
 /**
- * The configuration of a run: a fresh run takes the defaults overridden by the flags; a resumed
- * run takes the checkpoint's, and a flag that contradicts it is an error (the run would no
- * longer be the one that was started).
+ * The configuration of a run: a fresh run takes the defaults, then the variant's own defaults
+ * over them, then the flags over both; a resumed run takes the checkpoint's, and a flag that
+ * contradicts it is an error (the run would no longer be the one that was started).
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "./src/cli/train.ts";
+ * const c = resolveConfig({ variant: "notes-sigmoid", lr: 0.5 });
+ * if (c._tag === "Right") console.log(c.right.optimizer, c.right.lr, c.right.batchSize); // "sgd" 0.5 50
+ * ```
  */
 export function resolveConfig(
   given: Partial<TrainConfig>,
   stored?: TrainConfig,
 ): Either<string, TrainConfig> {
-  if (stored === undefined) return checkTrainConfig({ ...DEFAULT_TRAIN_CONFIG, ...given });
+  if (stored === undefined) {
+    const v = getVariant(given.variant ?? DEFAULT_TRAIN_CONFIG.variant, given.head);
+    if (E.isLeft(v)) return v;
+    return checkTrainConfig({ ...DEFAULT_TRAIN_CONFIG, ...v.right.defaults, ...given });
+  }
   for (const [k, v] of Object.entries(given) as [keyof TrainConfig, unknown][]) {
     if (stored[k] !== v) {
       return E.left(
@@ -316,8 +362,11 @@ export async function trainMain(args: readonly string[], io: TrainCliIo = {}): P
     } catch { /* a fresh folder, as it should be */ }
   }
   const progress = createProgress({ out: io.stdout, live: io.live });
-  const variant = VARIANTS[c.variant];
-  const params = countParams(variant.init(prngKey(0), { dtype: c.dtype }));
+  const found = getVariant(c.variant, c.head);
+  if (E.isLeft(found)) return usageError(err, cmd, found.left, TRAIN_USAGE);
+  const variant: Variant = found.right;
+  const initial = variant.init(prngKey(0), { dtype: c.dtype });
+  const params = countParams(initial);
   const opt = c.optimizer === "momentum"
     ? `momentum ${c.momentum}${c.nesterov ? " (Nesterov)" : ""}`
     : c.optimizer === "adam"
@@ -327,8 +376,11 @@ export async function trainMain(args: readonly string[], io: TrainCliIo = {}): P
     `LeNet-5 "${c.variant}" (${params.toLocaleString("en-US")} parameters), ${opt} lr ${c.lr} ` +
       `${c.schedule}${c.weightDecay > 0 ? ` wd ${c.weightDecay}` : ""}, batch ${c.batchSize}, ` +
       `${c.epochs} epoch${c.epochs === 1 ? "" : "s"}, seed ${c.seed}` +
-      `${c.augment ? ", augmented" : ""}${c.dtype === "float64" ? ", float64" : ""}`,
+      `${c.augment ? ", augmented" : ""}${c.dtype === "float64" ? ", float64" : ""}` +
+      `${c.head !== null ? `, head ${c.head}` : ""}`,
   );
+  const about = variant.describe?.(initial);
+  if (about !== undefined) progress.log(about);
   progress.log(
     resume === undefined
       ? `Run folder: ${outDir}`
@@ -400,6 +452,7 @@ function summaryText(s: TrainSummary, c: TrainConfig): string {
         `${p.best.epoch}`,
     );
   }
+  if (s.learned !== null) lines.push(s.learned.text, `  (written to ${s.learned.path})`);
   lines.push(`  checkpoint  ${s.checkpoint}`);
   if (s.bestCheckpoint !== null) lines.push(`  best        ${s.bestCheckpoint}`);
   lines.push(`  metrics     ${s.out}/${RUN_FILES.metrics}`);

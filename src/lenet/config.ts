@@ -27,6 +27,8 @@ import { buildSchedule, parseSchedule, type Schedule } from "./schedule.ts";
 export interface TrainConfig {
   /** Model variant (`--variant`). */
   readonly variant: string;
+  /** The variant's output layer (`--head`), or null for its own (e.g. lecun1998's RBF units). */
+  readonly head: string | null;
   /** Epochs to train (`--epochs`). */
   readonly epochs: number;
   /** Examples per minibatch (`--batch-size`). */
@@ -76,6 +78,7 @@ export interface TrainConfig {
  */
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.freeze({
   variant: "modern",
+  head: null,
   epochs: 12,
   batchSize: 32,
   lr: 4e-3,
@@ -146,6 +149,9 @@ export function checkTrainConfig(c: Record<string, unknown>): Either<string, Tra
   const extra = Object.keys(c).filter((k) => !KEYS.includes(k as keyof TrainConfig));
   if (extra.length > 0) return E.left(`unknown configuration entries: ${extra.join(", ")}`);
   if (typeof c.variant !== "string" || c.variant === "") return bad("variant", "need a name");
+  if (c.head !== null && (typeof c.head !== "string" || c.head === "")) {
+    return bad("head", "need a name");
+  }
   if (!isCount(c.epochs, 1)) return bad("epochs", "need an integer >= 1");
   if (!isCount(c.batchSize, 1)) return bad("batch-size", "need an integer >= 1");
   if (!(typeof c.lr === "number" && Number.isFinite(c.lr) && c.lr > 0)) {
@@ -220,7 +226,9 @@ export function parseTrainConfig(json: string): Either<string, TrainConfig> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
     return E.left("the stored configuration is not a JSON object");
   }
-  return checkTrainConfig(v as Record<string, unknown>);
+  // Entries added after a checkpoint was written take the value that reproduces its run.
+  const added = { head: null };
+  return checkTrainConfig({ ...added, ...v } as Record<string, unknown>);
 }
 
 /**

@@ -38,6 +38,7 @@ import { rbf, rbfLoss } from "../tensor/rbf.ts";
 import { subsample2d } from "../tensor/subsample.ts";
 import { allocData, type DType, Tensor, zeros } from "../tensor/tensor.ts";
 import { MNIST_MEAN, MNIST_STD } from "./mnist.ts";
+import type { ModelInitOptions, Stage, Variant, VariantDefaults } from "./model.ts";
 
 /** A layer's weight and bias. */
 export type WeightBias = { readonly w: Tensor; readonly b: Tensor };
@@ -333,3 +334,78 @@ export function formatLayerCounts(rows: readonly LayerCount[]): string {
       .trimEnd()
   ).join("\n");
 }
+
+/** The network's stages (C1 ... OUTPUT); folding an input through them is the forward pass. */
+function lecun1998Stages(p: Lecun1998Params): readonly Stage[] {
+  return [
+    ["c1", (x) => scaledTanh(conv2d(lecunInput(x), p.c1.w, p.c1.b))],
+    ["s2", (h) => scaledTanh(subsample2d(h, p.s2.beta, p.s2.b))],
+    ["c3", (h) => scaledTanh(connectedConv2d(h, p.c3.w, p.c3.b, LECUN_C3_TABLE))],
+    ["s4", (h) => scaledTanh(subsample2d(h, p.s4.beta, p.s4.b))],
+    ["c5", (h) => scaledTanh(dense(flatten(h), p.c5.w, p.c5.b))],
+    ["f6", (h) => scaledTanh(dense(h, p.f6.w, p.f6.b))],
+    ["out", (f6) => p.out ? dense(f6, p.out.w, p.out.b) : neg(rbf(f6, codesAs(f6.dtype)))],
+  ];
+}
+
+function lecun1998VariantOf(head: Lecun1998Head): Variant<Lecun1998Params> {
+  const criterion = lecun1998Criterion(head);
+  return Object.freeze({
+    name: "lecun1998",
+    description: head === "rbf"
+      ? "LeCun et al. 1998: 32x32 input, scaled tanh, trainable subsampling, Table I C3, " +
+        "RBF output with fixed +-1 codes and loss eq. 9 (60,000 parameters)"
+      : "LeCun et al. 1998 with a dense 84 -> 10 softmax cross-entropy head (60,850 parameters)",
+    head,
+    // The paper's initialization (+-2.4 / F_i) replaces --init's schemes.
+    init: (key: PRNGKey, opts: ModelInitOptions = {}) =>
+      lecun1998Init(key, { dtype: opts.dtype, head }),
+    forward: lecun1998Forward,
+    stages: lecun1998Stages,
+    criterion,
+    loss: (p: Lecun1998Params, x: Tensor, labels: Labels) =>
+      criterion(lecun1998Forward(p, x), labels),
+    defaults: LECUN1998_DEFAULTS,
+    describe: (p: Lecun1998Params) =>
+      `Parameters and connections per layer (paper: section II-B):\n${
+        formatLayerCounts(lecun1998Counts(p))
+      }`,
+  });
+}
+
+/**
+ * The training defaults of `--variant lecun1998` (flags override them): Adam at 1e-3 with a
+ * 300-step warmup and a cosine decay over 20 epochs, minibatches of 32. (The paper trained 20
+ * passes with its stochastic diagonal Levenberg-Marquardt method; Adam is our stand-in for that
+ * per-parameter step size.) README "Variants" has the measured accuracy.
+ *
+ * @example
+ * ```ts
+ * import { LECUN1998_DEFAULTS } from "./mod.ts";
+ * console.log(LECUN1998_DEFAULTS.epochs); // 20
+ * ```
+ */
+export const LECUN1998_DEFAULTS: VariantDefaults = Object.freeze({
+  epochs: 20,
+  batchSize: 32,
+  optimizer: "adam",
+  lr: 1e-3,
+  schedule: "warmup:300+cosine",
+  weightDecay: 0,
+});
+
+/**
+ * `--variant lecun1998`: the 1998 network with the paper's RBF output and loss; `--head softmax`
+ * gives the same network with a dense softmax cross-entropy head ({@link Variant.heads}).
+ *
+ * @example
+ * ```ts
+ * import { countParams, lecun1998, prngKey } from "./mod.ts";
+ * console.log(countParams(lecun1998.init(prngKey(0)))); // 60000
+ * console.log(countParams(lecun1998.heads!.softmax.init(prngKey(0)))); // 60850
+ * ```
+ */
+export const lecun1998: Variant<Lecun1998Params> = Object.freeze({
+  ...lecun1998VariantOf("rbf"),
+  heads: Object.freeze({ softmax: lecun1998VariantOf("softmax") as unknown as Variant }),
+});

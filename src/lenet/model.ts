@@ -39,6 +39,10 @@ import type { Either } from "../tensor/result.ts";
 import type { DType, Tensor } from "../tensor/tensor.ts";
 import { type InitDistribution, initializer, type InitScheme, zeroBias } from "./init.ts";
 import type { Params } from "./params.ts";
+import type { TrainConfig } from "./config.ts";
+import { lecun1998 } from "./lecun1998.ts";
+import { notesSigmoid } from "./notes_sigmoid.ts";
+import { learnedCombinations } from "./learned_combinations.ts";
 
 /**
  * A layer's weight and bias.
@@ -129,6 +133,55 @@ export interface Variant<P extends Params = Params> {
   criterion(logits: Tensor, labels: Labels): Tensor;
   /** The training loss for images `x` and their labels: `criterion(forward(params, x), labels)`. */
   loss(params: P, x: Tensor, labels: Labels): Tensor;
+  /** The name of its output layer for `--head` (e.g. `"rbf"`); `"softmax"` when absent. */
+  readonly head?: string;
+  /** The same network with another output layer, by `--head` name. */
+  readonly heads?: Readonly<Record<string, Variant>>;
+  /**
+   * The training settings this network is meant to train with: they replace the plain
+   * `deno task train` defaults, and explicit flags replace them in turn.
+   */
+  readonly defaults?: VariantDefaults;
+  /**
+   * A term of the training loss that depends on the parameters only (e.g. a sparsity penalty
+   * on combination weights), added to the criterion by the training step; null for none.
+   */
+  penalty?(params: P): Tensor | null;
+  /** Text the trainer prints when a run starts (e.g. parameters and connections per layer). */
+  describe?(params: P): string;
+  /**
+   * What the trained parameters show that is worth reading (e.g. a learned connection table):
+   * printed when training ends and written to `file` in the run folder.
+   */
+  learned?(params: P): VariantNote;
+}
+
+/**
+ * Training settings a variant brings (see {@link Variant.defaults}): any configuration entry but
+ * the variant and its head.
+ *
+ * @example
+ * ```ts
+ * import type { VariantDefaults } from "./mod.ts";
+ * const notes: VariantDefaults = { optimizer: "sgd", lr: 1, batchSize: 50, schedule: "constant" };
+ * ```
+ */
+export type VariantDefaults = Partial<Omit<TrainConfig, "variant" | "head">>;
+
+/**
+ * A text a variant derives from trained parameters, and the run-folder file it goes to.
+ *
+ * @example
+ * ```ts
+ * import type { VariantNote } from "./mod.ts";
+ * const note: VariantNote = { file: "combinations.txt", text: "learned alpha ..." };
+ * ```
+ */
+export interface VariantNote {
+  /** File name inside the run folder. */
+  readonly file: string;
+  /** The text (printed, and written to the file). */
+  readonly text: string;
 }
 
 /**
@@ -292,17 +345,20 @@ export const modern: Variant<LeNetParams> = Object.freeze({
 });
 
 /**
- * Every variant `--variant` accepts, by name (`modern` is the default; issue 6 adds
- * `lecun1998`, `notes-sigmoid` and `learned-combinations` here).
+ * Every variant `--variant` accepts, by name (`modern` is the default).
  *
  * @example
  * ```ts
  * import { VARIANTS } from "./mod.ts";
- * console.log(Object.keys(VARIANTS)); // ["modern"]
+ * console.log(Object.keys(VARIANTS)); // ["modern", "lecun1998", "notes-sigmoid", "learned-combinations"]
+ * console.log(VARIANTS["notes-sigmoid"].defaults?.optimizer); // "sgd"
  * ```
  */
 export const VARIANTS: Readonly<Record<string, Variant>> = Object.freeze({
   modern: modern as unknown as Variant,
+  lecun1998: lecun1998 as unknown as Variant,
+  "notes-sigmoid": notesSigmoid as unknown as Variant,
+  "learned-combinations": learnedCombinations as unknown as Variant,
 });
 
 /**
@@ -317,17 +373,38 @@ export const VARIANTS: Readonly<Record<string, Variant>> = Object.freeze({
 export const DEFAULT_VARIANT = "modern";
 
 /**
- * The variant called `name`, or a message listing the known ones.
+ * The output heads `variant` offers for `--head`, its own first.
+ *
+ * @example
+ * ```ts
+ * import { headsOf, VARIANTS } from "./mod.ts";
+ * console.log(headsOf(VARIANTS.lecun1998)); // ["rbf", "softmax"]
+ * ```
+ */
+export function headsOf(variant: Variant): string[] {
+  const own = variant.head ?? "softmax";
+  return [own, ...Object.keys(variant.heads ?? {}).filter((h) => h !== own)];
+}
+
+/**
+ * The variant called `name` (with the output layer `head`, when given and not null), or a
+ * message listing the known ones.
  *
  * @example
  * ```ts
  * import { getVariant } from "./mod.ts";
  * console.log(getVariant("modern")._tag, getVariant("resnet")._tag); // "Right" "Left"
+ * console.log(getVariant("lecun1998", "softmax")._tag, getVariant("modern", "rbf")._tag); // "Right" "Left"
  * ```
  */
-export function getVariant(name: string): Either<string, Variant> {
+export function getVariant(name: string, head?: string | null): Either<string, Variant> {
   const v = Object.hasOwn(VARIANTS, name) ? VARIANTS[name] : undefined;
-  return v === undefined
-    ? E.left(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(", ")}`)
-    : E.right(v);
+  if (v === undefined) {
+    return E.left(`unknown variant "${name}"; known: ${Object.keys(VARIANTS).join(", ")}`);
+  }
+  if (head === undefined || head === null || head === (v.head ?? "softmax")) return E.right(v);
+  const other = v.heads !== undefined && Object.hasOwn(v.heads, head) ? v.heads[head] : undefined;
+  return other === undefined
+    ? E.left(`variant "${name}" has no head "${head}"; its heads: ${headsOf(v).join(", ")}`)
+    : E.right(other);
 }

@@ -30,6 +30,7 @@ import { allocData, type DType, Tensor, zeros } from "../tensor/tensor.ts";
 import { glorotUniform } from "./init.ts";
 import type { WeightBias } from "./lecun1998.ts";
 import { MNIST_MEAN, MNIST_STD } from "./mnist.ts";
+import type { ModelInitOptions, Stage, Variant, VariantDefaults } from "./model.ts";
 
 /**
  * The parameters of {@link notesSigmoidForward}.
@@ -123,3 +124,52 @@ export function notesSigmoidForward(p: NotesSigmoidParams, x: Tensor): Tensor {
 export function notesSigmoidCriterion(y: Tensor, labels: Labels): Tensor {
   return mse(y, oneHot(labels, y.shape[1], { dtype: y.dtype }));
 }
+
+/**
+ * The training defaults of `--variant notes-sigmoid`, as the notes train it: plain SGD with
+ * step `alpha = 1`, minibatches of 50, a constant rate, no weight decay (flags override them).
+ *
+ * @example
+ * ```ts
+ * import { NOTES_SIGMOID_DEFAULTS } from "./mod.ts";
+ * console.log(NOTES_SIGMOID_DEFAULTS.optimizer, NOTES_SIGMOID_DEFAULTS.lr); // "sgd" 1
+ * ```
+ */
+export const NOTES_SIGMOID_DEFAULTS: VariantDefaults = Object.freeze({
+  optimizer: "sgd",
+  lr: 1,
+  batchSize: 50,
+  schedule: "constant",
+  weightDecay: 0,
+});
+
+/**
+ * `--variant notes-sigmoid`: the notes' sigmoid network with the squared error, trained by
+ * default as the notes do ({@link NOTES_SIGMOID_DEFAULTS}). Its own Glorot initialization
+ * replaces `--init`'s schemes.
+ *
+ * @example
+ * ```ts
+ * import { countParams, notesSigmoid, prngKey } from "./mod.ts";
+ * console.log(countParams(notesSigmoid.init(prngKey(0)))); // 3898
+ * ```
+ */
+export const notesSigmoid: Variant<NotesSigmoidParams> = Object.freeze({
+  name: "notes-sigmoid",
+  description: "the notes' network: sigmoid, mean pooling, 6 and 12 maps, sigmoid outputs, " +
+    "loss 1/2 sum (t - y)^2 (3,898 parameters)",
+  head: "sigmoid-mse",
+  init: (key: PRNGKey, opts: ModelInitOptions = {}) => notesSigmoidInit(key, { dtype: opts.dtype }),
+  forward: notesSigmoidForward,
+  stages: (p: NotesSigmoidParams): readonly Stage[] => [
+    ["c1", (x) => sigmoid(conv2d(unitPixels(x), p.c1.w, p.c1.b))],
+    ["s2", (h) => avgPool2d(h, { kernel: 2 })],
+    ["c3", (h) => sigmoid(conv2d(h, p.c2.w, p.c2.b))],
+    ["s4", (h) => avgPool2d(h, { kernel: 2 })],
+    ["out", (h) => sigmoid(dense(flatten(h), p.out.w, p.out.b))],
+  ],
+  criterion: notesSigmoidCriterion,
+  loss: (p: NotesSigmoidParams, x: Tensor, labels: Labels) =>
+    notesSigmoidCriterion(notesSigmoidForward(p, x), labels),
+  defaults: NOTES_SIGMOID_DEFAULTS,
+});

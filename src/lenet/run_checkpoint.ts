@@ -264,7 +264,7 @@ export function decodeRun(bytes: Uint8Array, path: string): Either<string, RunCh
   );
   if (E.isLeft(configE)) return E.left(`${path}: not a training checkpoint: ${configE.left}`);
   const config = configE.right;
-  const variant = getVariant(config.variant);
+  const variant = getVariant(config.variant, config.head);
   if (E.isLeft(variant)) return E.left(`${path}: ${variant.left}`);
   const init = parseInit(config.init);
   if (E.isLeft(init)) return E.left(`${path}: ${init.left}`);

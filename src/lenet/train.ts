@@ -20,6 +20,7 @@ import { valueAndGrad } from "../autograd/engine.ts";
 import type { Labels } from "../tensor/losses.ts";
 import { type PRNGKey, prngKey, randomPermutation, split, threefry2x32 } from "../tensor/random.ts";
 import type { Either } from "../tensor/result.ts";
+import { add } from "../tensor/elementwise.ts";
 import { allocData, type DType, Tensor } from "../tensor/tensor.ts";
 import { withRecorder } from "../tensor/trace.ts";
 import type { ModelInitOptions, Variant } from "./model.ts";
@@ -314,7 +315,8 @@ export function locateNonFinite<P extends Params>(
 
 /**
  * The training step: `(state, batch) -> state'`, one forward pass, one backward pass (the fast
- * ops' hand-derived rules as the autograd's custom VJPs) and one optimizer update. Pure: it
+ * ops' hand-derived rules as the autograd's custom VJPs) and one optimizer update. The loss is
+ * the variant's criterion plus its `penalty` of the parameters, if it has one. Pure: it
  * never mutates `state` or `batch`, and equal inputs give bit-identical outputs.
  *
  * Guard: a non-finite input, loss, gradient or updated parameter returns a {@link Divergence}
@@ -352,7 +354,8 @@ export function makeTrainStep<P extends Params>(
     let logits: Tensor | undefined;
     const lossOf = (p: P) => {
       logits = variant.forward(p, x);
-      return variant.criterion(logits, labels);
+      const fit = variant.criterion(logits, labels), extra = variant.penalty?.(p) ?? null;
+      return extra === null ? fit : add(fit, extra);
     };
     const [lossT, grads] = valueAndGrad(lossOf)(state.params);
     const loss = lossT.data[0];

@@ -157,6 +157,11 @@ export interface TrainSummary {
   readonly progress: RunProgress;
   /** Training examples per second over the run. */
   readonly examplesPerSecond: number;
+  /**
+   * What the variant reads off its trained parameters (e.g. the learned connection table), and
+   * the path it was written to; null when the variant has nothing to say or no epoch ended.
+   */
+  readonly learned: { readonly path: string; readonly text: string } | null;
 }
 
 /**
@@ -215,7 +220,7 @@ export async function train(
 ): Promise<Either<TrainFailure, TrainSummary>> {
   const { config, out } = run;
   const t0 = performance.now();
-  const variantE = getVariant(config.variant);
+  const variantE = getVariant(config.variant, config.head);
   if (E.isLeft(variantE)) return E.left({ kind: "io", message: variantE.left });
   const variant = variantE.right as Variant<Params>;
   const init = parseInit(config.init);
@@ -277,6 +282,7 @@ export async function train(
     if (path === files.checkpoint) lastSaved = path;
     return E.right(undefined);
   };
+  let learned: TrainSummary["learned"] = null;
   const summary = (status: TrainSummary["status"], finalTest: Evaluation | null) =>
     E.right<TrainFailure, TrainSummary>({
       status,
@@ -287,6 +293,7 @@ export async function train(
       finalTest,
       progress: { ...prog, elapsedSeconds: elapsed() },
       examplesPerSecond: prog.trainSeconds > 0 ? prog.examples / prog.trainSeconds : 0,
+      learned,
     });
 
   let finalTest: Evaluation | null = null;
@@ -440,6 +447,16 @@ export async function train(
       await writeReportFile(out, report);
     } catch (e) {
       return E.left({ kind: "io", message: `cannot write ${files.report}: ${e}` });
+    }
+    const note = variant.learned?.(state.params);
+    if (note !== undefined) {
+      const path = join(out, note.file);
+      try {
+        await Deno.writeTextFile(path, `${note.text}\n`);
+      } catch (e) {
+        return E.left({ kind: "io", message: `cannot write ${path}: ${e}` });
+      }
+      learned = { path, text: note.text };
     }
   }
   return summary(prog.status === "early-stopped" ? "early-stopped" : "completed", finalTest);

@@ -80,3 +80,18 @@ Deno.test("config: the optimizer and schedule it describes", () => {
   assert.deepEqual(m.optimizer.momentNames, ["velocity"]);
   assert.deepEqual([m.schedule(19), m.schedule(20)], [0.1, 0.05]);
 });
+
+Deno.test("config: --head is stored; a configuration saved before it existed reads as head null", () => {
+  const soft = parseTrainConfig(JSON.stringify({ ...DEFAULT_TRAIN_CONFIG, head: "softmax" }));
+  assert.ok(soft._tag === "Right");
+  assert.equal(soft.right.head, "softmax");
+  const { head: _, ...older } = DEFAULT_TRAIN_CONFIG;
+  const back = parseTrainConfig(JSON.stringify(older));
+  assert.ok(back._tag === "Right");
+  assert.deepEqual(back.right, DEFAULT_TRAIN_CONFIG);
+  // checkTrainConfig itself still wants every entry.
+  assert.match((checkTrainConfig(older) as { left: string }).left, /no "head"/);
+  const bad = checkTrainConfig({ ...DEFAULT_TRAIN_CONFIG, head: 3 });
+  assert.ok(bad._tag === "Left");
+  assert.match(bad.left, /--head 3 is invalid: need a name/);
+});

@@ -1,6 +1,17 @@
 import assert from "node:assert/strict";
 import { valueAndGrad } from "../../src/autograd/engine.ts";
-import { conv, fc, flat, getVariant, maxPool, modern, VARIANTS } from "../../src/lenet/model.ts";
+import {
+  conv,
+  fc,
+  flat,
+  getVariant,
+  headsOf,
+  maxPool,
+  modern,
+  VARIANTS,
+} from "../../src/lenet/model.ts";
+import { sgd } from "../../src/lenet/optim.ts";
+import { initTrainState, makeTrainStep } from "../../src/lenet/train.ts";
 import { countParams, flattenParams, type Params } from "../../src/lenet/params.ts";
 import { relu } from "../../src/tensor/activations.ts";
 import { conv2dBackward } from "../../src/tensor/conv.ts";
@@ -109,7 +120,72 @@ Deno.test("variants registry: modern is there; unknown names list the known ones
   assert.ok(ok._tag === "Right" && ok.right.name === "modern");
   const bad = getVariant("resnet50");
   assert.ok(bad._tag === "Left");
-  assert.match(bad.left, /unknown variant "resnet50"; known: modern/);
+  assert.match(bad.left, /unknown variant "resnet50"; known: modern, lecun1998, /);
   assert.equal(getVariant("__proto__")._tag, "Left");
   assert.deepEqual(modern.forward(modern.init(prngKey(0)), zeros([1, 1, 28, 28])).shape, [1, 10]);
+});
+
+Deno.test("variants registry: the four networks, lecun1998's softmax head, heads checked", () => {
+  assert.deepEqual(Object.keys(VARIANTS), [
+    "modern",
+    "lecun1998",
+    "notes-sigmoid",
+    "learned-combinations",
+  ]);
+  for (const [name, v] of Object.entries(VARIANTS)) assert.equal(v.name, name);
+  assert.deepEqual(headsOf(VARIANTS.modern), ["softmax"]);
+  assert.deepEqual(headsOf(VARIANTS.lecun1998), ["rbf", "softmax"]);
+  const rbf = getVariant("lecun1998", null), soft = getVariant("lecun1998", "softmax");
+  assert.ok(rbf._tag === "Right" && soft._tag === "Right");
+  assert.equal(rbf.right, VARIANTS.lecun1998);
+  assert.equal(getVariant("lecun1998", "rbf")._tag === "Right", true);
+  assert.equal(countParams(rbf.right.init(prngKey(0))), 60_000);
+  assert.equal(countParams(soft.right.init(prngKey(0))), 60_850);
+  assert.equal(getVariant("modern", "softmax")._tag, "Right");
+  const bad = getVariant("modern", "rbf");
+  assert.ok(bad._tag === "Left");
+  assert.equal(bad.left, `variant "modern" has no head "rbf"; its heads: softmax`);
+  assert.equal(getVariant("lecun1998", "__proto__")._tag, "Left");
+  // Training defaults are data on the variant; modern keeps the plain ones.
+  assert.equal(VARIANTS.modern.defaults, undefined);
+  assert.deepEqual(VARIANTS["notes-sigmoid"].defaults, {
+    optimizer: "sgd",
+    lr: 1,
+    batchSize: 50,
+    schedule: "constant",
+    weightDecay: 0,
+  });
+});
+
+Deno.test("every variant's stages fold to its forward pass, bit for bit, and its loss is the criterion's", () => {
+  const x = randomNormal(prngKey(5), [3, 1, 28, 28]);
+  const labels = [1, 7, 3];
+  const all = Object.values(VARIANTS).flatMap((v) => [v, ...Object.values(v.heads ?? {})]);
+  assert.equal(all.length, 5);
+  for (const v of all) {
+    const p = v.init(prngKey(1));
+    let h = x;
+    for (const [, apply] of v.stages(p)) h = apply(h);
+    const z = v.forward(p, x);
+    assert.deepEqual(z.shape, [3, 10], v.name);
+    assert.deepEqual(Array.from(h.data), Array.from(z.data), `${v.name} ${v.head}`);
+    assert.equal(v.loss(p, x, labels).data[0], v.criterion(z, labels).data[0]);
+  }
+});
+
+Deno.test("learned-combinations: its penalty is the entropy term; the step adds it to the loss", () => {
+  const v = VARIANTS["learned-combinations"];
+  const p = v.init(prngKey(0));
+  const pen = v.penalty!(p)!;
+  // uniform alpha at init: lambda * 16 * log 6
+  assert.ok(Math.abs(pen.data[0] - 0.01 * 16 * Math.log(6)) < 1e-6);
+  const x = randomNormal(prngKey(2), [2, 1, 28, 28]);
+  const step = makeTrainStep(v, sgd({ lr: 0 }));
+  const r = step(initTrainState(v, sgd({ lr: 0 }), 0), { x, labels: new Uint8Array([4, 2]) });
+  assert.ok(r._tag === "Right");
+  const s0 = initTrainState(v, sgd({ lr: 0 }), 0);
+  const want = v.criterion(v.forward(s0.params, x), [4, 2]).data[0] +
+    v.penalty!(s0.params)!.data[0];
+  assert.ok(Math.abs(r.right.report.loss - want) < 1e-6, `${r.right.report.loss} vs ${want}`);
+  assert.equal(VARIANTS.modern.penalty, undefined);
 });
