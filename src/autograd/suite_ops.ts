@@ -332,6 +332,6 @@ export const suiteOps: readonly SuiteOp[] = [
       );
     },
   }),
-  // The ops of LeCun 1998 and the notes' learned combinations (issue 6).
+  // The ops of LeCun 1998 and the notes' learned combinations.
   ...lenetSuiteOps,
 ];
