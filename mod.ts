@@ -117,7 +117,7 @@ export {
 } from "./src/tensor/losses.ts";
 export { type AllCloseOptions, assertAllClose } from "./src/tensor/testing.ts";
 
-// Autograd (issue 3): reverse-mode engine, gradient checks, reference definitions built from
+// Autograd: reverse-mode engine, gradient checks, reference definitions built from
 // elementary primitives.
 export { grad, type GradsOf, valueAndGrad, vjp } from "./src/autograd/engine.ts";
 export type { TensorTree } from "./src/autograd/tree.ts";
@@ -259,7 +259,7 @@ export { ImageError } from "./src/lenet/raster.ts";
 
 export { type KernelPath, kernelPath } from "./src/tensor/kernels/wasm/runtime.ts";
 
-// --- MNIST data: IDX parsing, verified download, progress display (issue #4) ---
+// --- MNIST data: IDX parsing, verified download, progress display ---
 export type {
   AbortedError,
   DataError,
@@ -323,7 +323,7 @@ export {
 } from "./src/cli/progress.ts";
 export { downloadReporter } from "./src/cli/data.ts";
 
-// --- LeNet-5: model variants, the training step and loop, evaluation, run checkpoints (issue #5) ---
+// --- LeNet-5: model variants, the training step and loop, evaluation, run checkpoints ---
 export {
   conv,
   convBlock,
@@ -400,7 +400,7 @@ export {
   type TrainRun,
   type TrainSummary,
 } from "./src/lenet/trainer.ts";
-// The networks of the derivations (issue 6): LeCun 1998's trainable subsampling, partially
+// The networks of the derivations: LeCun 1998's trainable subsampling, partially
 // connected convolution, RBF output units and loss; the notes' learned combinations of maps.
 export { subsample2d, subsample2dBackward, type Subsample2dGrads } from "./src/tensor/subsample.ts";
 export {

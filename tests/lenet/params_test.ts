@@ -12,7 +12,7 @@ import {
 import { TensorError } from "../../src/tensor/errors.ts";
 import { fromData, type Tensor, tensor, zeros } from "../../src/tensor/tensor.ts";
 
-/** The modern LeNet-5's parameter shapes (issue 5): 61,706 scalars. */
+/** The modern LeNet-5's parameter shapes: 61,706 scalars. */
 const lenet = () => ({
   c1: { w: zeros([6, 1, 5, 5]), b: zeros([6]) },
   c3: { w: zeros([16, 6, 5, 5]), b: zeros([16]) },
