@@ -297,8 +297,8 @@ export {
   type EnsureOptions,
   type MnistPaths,
 } from "./src/lenet/download.ts";
+export { type Dataset, dataset, datasetImages, sliceDataset } from "./src/lenet/dataset.ts";
 export {
-  type Dataset,
   DEFAULT_MNIST_DIR,
   loadMnist,
   type LoadMnistOptions,

@@ -14,12 +14,12 @@
 import { either as E } from "npm:fp-ts@2.16.11";
 import type { Progress } from "../cli/progress.ts";
 import type { Either } from "../tensor/result.ts";
-import { Tensor } from "../tensor/tensor.ts";
 import { augmentBatch } from "./augment.ts";
 import { optimizerFor, parseInit, type TrainConfig } from "./config.ts";
 import type { DataError } from "./data_error.ts";
 import type { DownloadEvent } from "./download.ts";
-import { type Dataset, loadMnist } from "./mnist.ts";
+import { type Dataset, sliceDataset } from "./dataset.ts";
+import { loadMnist } from "./mnist.ts";
 import { writeReportFile } from "../cli/report/summary.ts";
 import { appendMetrics, type EpochMetrics, truncateMetrics } from "./metrics.ts";
 import { buildRunReport } from "./run_report.ts";
@@ -183,12 +183,7 @@ const join = (dir: string, name: string) => `${dir.replace(/[\/\\]+$/, "")}/${na
 
 /** The first `n` examples of a split (a view: no copy), or all of them for null. */
 function take(d: Dataset, n: number | null): Dataset {
-  if (n === null || n >= d.count) return d;
-  return {
-    images: new Tensor(d.images.data.subarray(0, n * 784), [n, 1, 28, 28]),
-    labels: d.labels.subarray(0, n),
-    count: n,
-  };
+  return n === null || n >= d.count ? d : sliceDataset(d, 0, n);
 }
 
 /** Yields to the event loop so that signal listeners (Ctrl-C) get to run. */
@@ -300,7 +295,7 @@ export async function train(
     while (state.batch < batches) {
       const ts = performance.now();
       const start = state.batch * B, count = Math.min(B, n - start);
-      let batch = gatherBatch(trainSet.images, trainSet.labels, order, start, count, config.dtype);
+      let batch = gatherBatch(trainSet, undefined, order, start, count, config.dtype);
       if (config.augment) {
         const x = augmentBatch(batch.x, batchKey(state.key, state.epoch, state.batch), {
           background,
@@ -367,13 +362,13 @@ export async function train(
       }
     }
     // End of the epoch: evaluate, record, keep the best, checkpoint.
-    const test = evaluate(variant, state.params, testSet.images, testSet.labels, {
+    const test = evaluate(variant, state.params, testSet, undefined, {
       confusion: true,
       errors: REPORT_WRONG,
     });
     const val = validationSet === undefined
       ? undefined
-      : evaluate(variant, state.params, validationSet.images, validationSet.labels);
+      : evaluate(variant, state.params, validationSet);
     finalTest = test;
     const epochNo = state.epoch + 1;
     const metrics: EpochMetrics = {
@@ -428,7 +423,7 @@ export async function train(
     if (io.signal?.aborted) return summary("interrupted", finalTest);
   }
   if (finalTest === null && state.epoch > 0) {
-    finalTest = evaluate(variant, state.params, testSet.images, testSet.labels, {
+    finalTest = evaluate(variant, state.params, testSet, undefined, {
       confusion: true,
       errors: REPORT_WRONG,
     });
