@@ -278,9 +278,40 @@ export interface Divergence {
   readonly message: string;
 }
 
-function allFinite(d: ArrayLike<number>): boolean {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
+/**
+ * Every value finite? `x * 0` is 0 for a finite x and NaN for NaN or +-Infinity, so one
+ * branch-free sum answers for the whole array (the guard runs over ~175k values per step; a
+ * `Number.isFinite` call per value cost ~1.3 ms of a 6 ms step). Four independent sums, so
+ * the adds do not wait on each other (10x faster than one chain); monomorphic loops per type.
+ */
+function allFinite(d: Float32Array | Float64Array): boolean {
+  return d instanceof Float32Array ? allFinite32(d) : allFinite64(d);
+}
+
+function allFinite32(d: Float32Array): boolean {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const n = d.length & ~3;
+  for (let i = 0; i < n; i += 4) {
+    a0 += d[i] * 0;
+    a1 += d[i + 1] * 0;
+    a2 += d[i + 2] * 0;
+    a3 += d[i + 3] * 0;
+  }
+  for (let i = n; i < d.length; i++) a0 += d[i] * 0;
+  return a0 + a1 + a2 + a3 === 0;
+}
+
+function allFinite64(d: Float64Array): boolean {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  const n = d.length & ~3;
+  for (let i = 0; i < n; i += 4) {
+    a0 += d[i] * 0;
+    a1 += d[i + 1] * 0;
+    a2 += d[i + 2] * 0;
+    a3 += d[i + 3] * 0;
+  }
+  for (let i = n; i < d.length; i++) a0 += d[i] * 0;
+  return a0 + a1 + a2 + a3 === 0;
 }
 
 /** `"c5"` for `"c5.w"`: a parameter path without its last part. */
