@@ -364,6 +364,12 @@ export {
 } from "./src/lenet/train.ts";
 export { augmentBatch, type AugmentOptions } from "./src/lenet/augment.ts";
 export {
+  createGradientPool,
+  type GradientPool,
+  makeShardedTrainStep,
+  type ShardResult,
+} from "./src/lenet/shards.ts";
+export {
   checkTrainConfig,
   DEFAULT_TRAIN_CONFIG,
   optimizerFor,

@@ -377,66 +377,133 @@ export function makeTrainStep<P extends Params>(
   batch: Batch,
 ) => Either<Divergence, { state: TrainState<P>; report: StepReport }> {
   return (state, batch) => {
-    const { x, labels } = batch;
-    const at = { step: state.step + 1, epoch: state.epoch + 1, batch: state.batch + 1 };
-    const where = `step ${at.step} (epoch ${at.epoch}, batch ${at.batch})`;
-    const lr = describeLr(state.step);
-    const lower = lr === "" ? "lower --lr" : `lower --lr (the rate was ${lr})`;
-    const fail = (what: Divergence["what"], layer: string, detail: string) =>
-      E.left({ ...at, what, layer, message: `${where}: ${detail}` });
-    if (!allFinite(x.data)) return fail("input", "", "the input batch holds non-finite pixels");
-    // The logits are kept aside from inside the differentiated function for the running
-    // accuracy (a local variable; the function stays a pure map of its arguments).
-    let logits: Tensor | undefined;
-    const lossOf = (p: P) => {
-      logits = variant.forward(p, x);
-      return variant.criterion(logits, labels);
-    };
-    const [lossT, grads] = valueAndGrad(lossOf)(state.params);
-    const loss = lossT.data[0];
-    if (!Number.isFinite(loss)) {
-      const { layer, where: op } = locateNonFinite(variant, state.params, x, labels);
+    if (!allFinite(batch.x.data)) return inputDiverged(state);
+    return applyGradients(
+      variant,
+      optimizer,
+      describeLr,
+      state,
+      batch,
+      batchGradients(variant, state.params, batch.x, batch.labels),
+    );
+  };
+}
+
+/**
+ * The loss (mean over the examples), its gradient with respect to every parameter, and how
+ * many examples the logits classify correctly: one `valueAndGrad` of the variant's loss.
+ */
+export function batchGradients<P extends Params>(
+  variant: Variant<P>,
+  params: P,
+  x: Tensor,
+  labels: Uint8Array,
+): BatchGradients<P> {
+  // The logits are kept aside from inside the differentiated function for the running
+  // accuracy (a local variable; the function stays a pure map of its arguments).
+  let logits: Tensor | undefined;
+  const lossOf = (p: P) => {
+    logits = variant.forward(p, x);
+    return variant.criterion(logits, labels);
+  };
+  const [lossT, grads] = valueAndGrad(lossOf)(params);
+  return { loss: lossT.data[0], grads: grads as P, correct: countCorrect(logits!, labels) };
+}
+
+/** What {@link batchGradients} computes. */
+export interface BatchGradients<P extends Params> {
+  /** The mean loss over the batch. */
+  readonly loss: number;
+  /** Its gradient, shaped like the parameters. */
+  readonly grads: P;
+  /** Examples whose logits' argmax is their label. */
+  readonly correct: number;
+}
+
+/** Where a step is, for messages. */
+function stepAt(state: TrainState<Params>) {
+  return { step: state.step + 1, epoch: state.epoch + 1, batch: state.batch + 1 };
+}
+
+function diverged(
+  state: TrainState<Params>,
+  what: Divergence["what"],
+  layer: string,
+  detail: string,
+): Either<Divergence, never> {
+  const at = stepAt(state);
+  const where = `step ${at.step} (epoch ${at.epoch}, batch ${at.batch})`;
+  return E.left({ ...at, what, layer, message: `${where}: ${detail}` });
+}
+
+/** The guard's answer to a batch holding a non-finite pixel. */
+export function inputDiverged(state: TrainState<Params>): Either<Divergence, never> {
+  return diverged(state, "input", "", "the input batch holds non-finite pixels");
+}
+
+/** The input guard of a step: are all of the batch's pixels finite? */
+export function batchIsFinite(batch: Batch): boolean {
+  return allFinite(batch.x.data);
+}
+
+/**
+ * The rest of a step once the gradients are known: the loss and gradient guards, the optimizer
+ * update, the parameter guard and the next state (shared by the one-thread and sharded steps).
+ */
+export function applyGradients<P extends Params>(
+  variant: Variant<P>,
+  optimizer: Optimizer,
+  describeLr: (step: number) => string,
+  state: TrainState<P>,
+  batch: Batch,
+  { loss, grads, correct }: BatchGradients<P>,
+): Either<Divergence, { state: TrainState<P>; report: StepReport }> {
+  const { x, labels } = batch;
+  const lr = describeLr(state.step);
+  const lower = lr === "" ? "lower --lr" : `lower --lr (the rate was ${lr})`;
+  const fail = (what: Divergence["what"], layer: string, detail: string) =>
+    diverged(state, what, layer, detail);
+  if (!Number.isFinite(loss)) {
+    const { layer, where: op } = locateNonFinite(variant, state.params, x, labels);
+    return fail(
+      "loss",
+      layer,
+      `the loss is ${loss}; the first non-finite values came out of ${op}; ${lower} or ` +
+        `warm up (--schedule warmup:500+cosine)`,
+    );
+  }
+  // Backprop order: the layer nearest the output goes bad first.
+  const gradLeaves = flattenParams(grads);
+  for (let i = gradLeaves.length - 1; i >= 0; i--) {
+    const [path, g] = gradLeaves[i];
+    if (!allFinite(g.data)) {
       return fail(
-        "loss",
-        layer,
-        `the loss is ${loss}; the first non-finite values came out of ${op}; ${lower} or ` +
-          `warm up (--schedule warmup:500+cosine)`,
+        "gradient",
+        layerOf(path),
+        `the gradient of ${path} (layer ${layerOf(path)}) is not finite although the loss ` +
+          `is ${loss}; ${lower}`,
       );
     }
-    // Backprop order: the layer nearest the output goes bad first.
-    const gradLeaves = flattenParams(grads as P);
-    for (let i = gradLeaves.length - 1; i >= 0; i--) {
-      const [path, g] = gradLeaves[i];
-      if (!allFinite(g.data)) {
-        return fail(
-          "gradient",
-          layerOf(path),
-          `the gradient of ${path} (layer ${layerOf(path)}) is not finite although the loss ` +
-            `is ${loss}; ${lower}`,
-        );
-      }
+  }
+  const { params, state: opt } = optimizer.step(state.params, grads, state.opt);
+  for (const [path, p] of flattenParams(params)) {
+    if (!allFinite(p.data)) {
+      return fail(
+        "parameter",
+        layerOf(path),
+        `the update made ${path} (layer ${layerOf(path)}) non-finite; ${lower}`,
+      );
     }
-    const { params, state: opt } = optimizer.step(state.params, grads as P, state.opt);
-    for (const [path, p] of flattenParams(params)) {
-      if (!allFinite(p.data)) {
-        return fail(
-          "parameter",
-          layerOf(path),
-          `the update made ${path} (layer ${layerOf(path)}) non-finite; ${lower}`,
-        );
-      }
-    }
-    const next: TrainState<P> = Object.freeze({
-      params,
-      opt,
-      step: state.step + 1,
-      epoch: state.epoch,
-      batch: state.batch + 1,
-      key: state.key,
-    });
-    const correct = countCorrect(logits!, labels);
-    return E.right({ state: next, report: { loss, correct, count: labels.length } });
-  };
+  }
+  const next: TrainState<P> = Object.freeze({
+    params,
+    opt,
+    step: state.step + 1,
+    epoch: state.epoch,
+    batch: state.batch + 1,
+    key: state.key,
+  });
+  return E.right({ state: next, report: { loss, correct, count: labels.length } });
 }
 
 /**
