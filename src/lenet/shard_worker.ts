@@ -12,7 +12,7 @@ import { prngKey } from "../tensor/random.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { getVariant, type Variant } from "./model.ts";
 import { flattenParams, type Params, rebuildParams } from "./params.ts";
-import { shardGradient, type ShardRequest, type ShardResult } from "./shards.ts";
+import { own, shardGradient, type ShardRequest, type ShardResult } from "./shards.ts";
 
 /** Parameter templates (structure and shapes) per variant and dtype. */
 const templates = new Map<string, { variant: Variant; template: Params }>();
@@ -34,9 +34,10 @@ function handle(req: ShardRequest): ShardResult[] {
   const { variant, template } = templateFor(req.variant, req.dtype);
   const shapes = flattenParams(template).map(([, t]) => t.shape);
   const params = rebuildParams(template, req.leaves.map((d, j) => new Tensor(d, shapes[j])));
-  return req.shards.map(({ x, labels }) =>
-    shardGradient(variant, params, new Tensor(x, [labels.length, 1, 28, 28]), labels)
-  );
+  return req.shards.map(({ x, labels }) => {
+    const r = shardGradient(variant, params, new Tensor(x, [labels.length, 1, 28, 28]), labels);
+    return { ...r, grads: r.grads.map(own) };
+  });
 }
 
 // deno-lint-ignore no-explicit-any

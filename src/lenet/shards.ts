@@ -119,6 +119,14 @@ export function reduceShards<P extends Params>(
 }
 
 /**
+ * `d` itself if it spans its whole buffer, else a copy of just its elements: posting a view to
+ * a Worker clones the entire underlying buffer.
+ */
+export function own<T extends TensorData | Uint8Array>(d: T): T {
+  return (d.byteOffset === 0 && d.byteLength === d.buffer.byteLength ? d : d.slice()) as T;
+}
+
+/**
  * Threads that compute shard gradients: this one plus `threads - 1` Workers. Close it when
  * training ends (the Workers keep the process alive).
  *
@@ -210,8 +218,8 @@ export function createGradientPool(threads: number): GradientPool {
           variant: variant.name,
           dtype,
           kernels: kernelPath(),
-          leaves,
-          shards: mine.map((k) => ({ x: shards[k].x.data, labels: shards[k].labels })),
+          leaves: leaves.map(own),
+          shards: mine.map((k) => ({ x: own(shards[k].x.data), labels: own(shards[k].labels) })),
         };
         waits.push(
           new Promise<ShardResult[]>((resolve, reject) => {
