@@ -297,8 +297,8 @@ export {
   type EnsureOptions,
   type MnistPaths,
 } from "./src/lenet/download.ts";
+export { type Dataset, dataset, datasetImages, sliceDataset } from "./src/lenet/dataset.ts";
 export {
-  type Dataset,
   DEFAULT_MNIST_DIR,
   loadMnist,
   type LoadMnistOptions,
@@ -366,6 +366,12 @@ export {
   type TrainState,
 } from "./src/lenet/train.ts";
 export { augmentBatch, type AugmentOptions } from "./src/lenet/augment.ts";
+export {
+  createGradientPool,
+  type GradientPool,
+  makeShardedTrainStep,
+  type ShardResult,
+} from "./src/lenet/shards.ts";
 export {
   checkTrainConfig,
   DEFAULT_TRAIN_CONFIG,

@@ -1,7 +1,10 @@
 /**
  * LeNet-5 `modern` inference: the forward pass to the logits at batch 1000 (no tape), in
  * images/s, on each kernel path in the same run (interleaved rounds, CPU-time medians), with
- * the time of each op.
+ * the time of each op. The column `public` is what a user calls: `modern.forward` from
+ * src/lenet/model.ts on the default (auto-detected) kernel path, fed images scaled from uint8
+ * by `datasetImages` (the scaling is included); the last line is its figure,
+ * `inference_images_per_s=<n>`.
  *
  * ```sh
  * deno run --allow-env --allow-read bench/inference_bench.ts            # table, every path
@@ -14,6 +17,8 @@
 
 import { parseArgs } from "node:util";
 import type { Tensor } from "../mod.ts";
+import { dataset, datasetImages } from "../src/lenet/dataset.ts";
+import { modern } from "../src/lenet/model.ts";
 import { isSupported, KERNEL_PATHS, type KernelPath } from "../src/tensor/kernels/wasm/runtime.ts";
 import {
   activate,
@@ -49,9 +54,32 @@ export function setupInference(path: KernelPath, batch: number, fusion: Fusion =
   return { label, path, batch, forward, cases, layerNames: layers.map((l) => l.name) };
 }
 
+/** The public path: uint8 bytes -> `datasetImages` -> `modern.forward`, auto kernel path. */
+export function setupPublic(batch: number) {
+  const params = initLeNet(0);
+  const { x } = syntheticBatch(batch, 2);
+  const pixels = Uint8Array.from(x.data, (v) => Math.round(v * 255));
+  const d = dataset(pixels, new Uint8Array(batch));
+  const forward = () => {
+    activate("auto");
+    return modern.forward(params, datasetImages(d));
+  };
+  const label = "public";
+  return {
+    label,
+    path: "auto" as const,
+    batch,
+    forward,
+    cases: [{ name: `${label}|forward`, fn: forward }] as TimedCase[],
+    layerNames: [] as string[],
+  };
+}
+
 const supported = KERNEL_PATHS.filter(isSupported);
 
-function report(setups: ReturnType<typeof setupInference>[], rounds: number): string {
+type Setup = ReturnType<typeof setupInference> | ReturnType<typeof setupPublic>;
+
+function report(setups: Setup[], rounds: number): string {
   const med = interleaved(setups.flatMap((s) => s.cases), { rounds });
   const batch = setups[0].batch;
   const lines = [
@@ -78,6 +106,11 @@ function report(setups: ReturnType<typeof setupInference>[], rounds: number): st
     );
   }
   lines.push(`peak RSS ${peakRssMb().toFixed(0)} MB`);
+  const pub = setups.find((s) => s.label === "public");
+  if (pub !== undefined) {
+    const ms = med["public|forward"].medianMs;
+    lines.push(`inference_images_per_s=${Math.round(batch / ms * 1000)}`);
+  }
   return lines.join("\n");
 }
 
@@ -88,13 +121,14 @@ if (import.meta.main) {
       batch: { type: "string", default: "1000" },
       paths: {
         type: "string",
-        default: [...supported, "wasm-relaxed fused", "wasm-relaxed block"].join(","),
+        default: [...supported, "wasm-relaxed fused", "wasm-relaxed block", "public"].join(","),
       },
       rounds: { type: "string", default: "9" },
     },
   });
   // "<path> fused": the model with conv2dRelu layers; "<path> block": conv2dReluMaxPool.
-  const setups = values.paths.split(",").map((p) => {
+  const setups = values.paths.split(",").map((p): Setup => {
+    if (p === "public") return setupPublic(Number(values.batch));
     const [path, flag] = p.split(" ");
     const fusion = flag === "block" ? "block" : flag === "fused" ? "relu" : "none";
     return setupInference(path as KernelPath, Number(values.batch), fusion);
@@ -106,6 +140,7 @@ if (import.meta.main) {
     ...supported.map((p) => setupInference(p, 1000)),
     setupInference("wasm-relaxed", 1000, "relu"),
     setupInference("wasm-relaxed", 1000, "block"),
+    setupPublic(1000),
   ];
   for (const s of setups) {
     Deno.bench(`LeNet-5 inference, batch 1000 images ${s.label}`, {

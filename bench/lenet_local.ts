@@ -1,16 +1,16 @@
 /**
- * LeNet-5 `modern`, written locally for the step and inference benchmarks until the trainer's
- * model module (src/lenet/model.ts) is on main; then the benches switch to it.
+ * LeNet-5 `modern` from src/lenet/model.ts (its parameters, initialization and, with
+ * `fusion: "block"`, exactly its forward pass), unrolled into a list of layers (one op each) so
+ * the step and inference benchmarks can time every op alone and compare fusions.
  *
  * conv 6@5x5 pad 2 -> relu -> maxpool 2 -> conv 16@5x5 -> relu -> maxpool 2 -> flatten ->
  * dense 400-120 -> relu -> dense 120-84 -> relu -> dense 84-10 -> softmax cross-entropy.
- * 61,706 parameters; He-uniform weights, zero biases; dense weights `[in, out]`.
- *
- * The network is a list of layers (one op each) so the benchmarks can time every op alone.
+ * 61,706 parameters; `modern.init` (He-uniform, Glorot for the logits, zero biases).
  *
  * @module
  */
 
+import { type LeNetParams, modern } from "../src/lenet/model.ts";
 import {
   conv2d,
   conv2dRelu,
@@ -18,47 +18,21 @@ import {
   crossEntropy,
   dense,
   flatten,
-  heUniform,
   maxPool2d,
   prngKey,
   randomUniform,
   relu,
   split,
   type Tensor,
-  zeroBias,
 } from "../mod.ts";
 import { residentIo } from "../src/tensor/kernels/wasm/kernels.ts";
 import { type KernelPath, setKernelPath } from "../src/tensor/kernels/wasm/runtime.ts";
 
-/** The parameters, by layer (a type alias, so it is a `Params` record). */
-export type LeNetParams = {
-  c1w: Tensor;
-  c1b: Tensor;
-  c2w: Tensor;
-  c2b: Tensor;
-  f1w: Tensor;
-  f1b: Tensor;
-  f2w: Tensor;
-  f2b: Tensor;
-  f3w: Tensor;
-  f3b: Tensor;
-};
+export type { LeNetParams };
 
-/** He-uniform weights and zero biases from `seed`. */
+/** `modern.init` from `seed`. */
 export function initLeNet(seed: number): LeNetParams {
-  const k = split(prngKey(seed), 5);
-  return {
-    c1w: heUniform(k[0], [6, 1, 5, 5]),
-    c1b: zeroBias(6),
-    c2w: heUniform(k[1], [16, 6, 5, 5]),
-    c2b: zeroBias(16),
-    f1w: heUniform(k[2], [400, 120]),
-    f1b: zeroBias(120),
-    f2w: heUniform(k[3], [120, 84]),
-    f2b: zeroBias(84),
-    f3w: heUniform(k[4], [84, 10]),
-    f3b: zeroBias(10),
-  };
+  return modern.init(prngKey(seed));
 }
 
 /** One op of the network: its name and the function from the previous activation. */
@@ -101,14 +75,14 @@ export function lenetLayers(
     ];
   };
   const layers: Layer[] = [
-    ...block("conv1", p.c1w, p.c1b, { padding: 2 }, 2 * 6 * 28 * 28 * 25),
-    ...block("conv2", p.c2w, p.c2b, {}, 2 * 16 * 10 * 10 * 150),
+    ...block("conv1", p.c1.w, p.c1.b, { padding: 2 }, 2 * 6 * 28 * 28 * 25),
+    ...block("conv2", p.c3.w, p.c3.b, {}, 2 * 16 * 10 * 10 * 150),
     { name: "flatten", run: (x) => flatten(x), flops: none },
-    { name: "dense1", run: (x) => dense(x, p.f1w, p.f1b), flops: (n) => 2 * n * 400 * 120 },
+    { name: "dense1", run: (x) => dense(x, p.c5.w, p.c5.b), flops: (n) => 2 * n * 400 * 120 },
     { name: "relu3", run: relu, flops: none },
-    { name: "dense2", run: (x) => dense(x, p.f2w, p.f2b), flops: (n) => 2 * n * 120 * 84 },
+    { name: "dense2", run: (x) => dense(x, p.f6.w, p.f6.b), flops: (n) => 2 * n * 120 * 84 },
     { name: "relu4", run: relu, flops: none },
-    { name: "dense3", run: (x) => dense(x, p.f3w, p.f3b), flops: (n) => 2 * n * 84 * 10 },
+    { name: "dense3", run: (x) => dense(x, p.out.w, p.out.b), flops: (n) => 2 * n * 84 * 10 },
   ];
   if (labels) layers.push({ name: "xent", run: (z) => crossEntropy(z, labels), flops: none });
   return layers;
@@ -127,13 +101,10 @@ export function lenetForward(
 
 /** FLOPs of one training step at batch `n`: forward, plus dX and dW of every layer but conv1's dX. */
 export function stepFlops(n: number): number {
-  const fwd = lenetLayers(initShapes).reduce((s, l) => s + l.flops(n), 0);
+  const fwd = lenetLayers(initLeNet(0)).reduce((s, l) => s + l.flops(n), 0);
   const conv1 = 2 * n * 6 * 28 * 28 * 25;
   return fwd + 2 * fwd - conv1;
 }
-
-// Only the layer list's flop formulas are read from these.
-const initShapes = {} as LeNetParams;
 
 /** A batch of `n` images `[n, 1, 28, 28]` in [0, 1) and labels 0..9, from `seed`. */
 export function syntheticBatch(n: number, seed: number): { x: Tensor; labels: Int32Array } {

@@ -6,13 +6,15 @@
  *
  * Reads $MNIST_DIR, else ../shared/mnist beside the checkout. "load" is the whole path a
  * trainer pays: gunzip of the four files (streamed, in parallel), SHA-256 of the decompressed
- * bytes, IDX parsing and checks, and the uint8 -> float32 decode into [N, 1, 28, 28] tensors.
+ * bytes, IDX parsing and checks (the images stay uint8; "decode" times scaling them all to
+ * float32, which the trainer now does a batch at a time).
  */
 
 import { fileURLToPath } from "node:url";
 import { either as E } from "npm:fp-ts@2.16.11";
 import { readIdxBytes } from "../src/lenet/idx_file.ts";
-import { loadMnist, scalePixels } from "../src/lenet/mnist.ts";
+import { scalePixels } from "../src/lenet/dataset.ts";
+import { loadMnist } from "../src/lenet/mnist.ts";
 
 const DIR = Deno.env.get("MNIST_DIR") ??
   fileURLToPath(new URL("../../shared/mnist/", import.meta.url));
@@ -30,7 +32,7 @@ if (import.meta.main) {
   console.log(`cold load of 70,000 images (verified): ${(performance.now() - t0).toFixed(0)} ms`);
 } else {
   Deno.bench({
-    name: "load 70,000 images: gunzip + SHA-256 + parse + float32",
+    name: "load 70,000 images: gunzip + SHA-256 + parse",
     n: 8,
     warmup: 1,
     group: "load",

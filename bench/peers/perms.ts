@@ -8,7 +8,7 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { mnistDir } from "./mnist_idx.ts";
+import { mnistDir } from "./data.ts";
 // A tiny module of the package, imported so the package is in this module graph: only then does
 // import.meta.resolve map the npm specifier to its file in the cache (that needs no permission;
 // reading the .wasm files does).

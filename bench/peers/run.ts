@@ -14,7 +14,7 @@
 
 import { parseArgs } from "node:util";
 import { createGradproofTrainer } from "./gradproof_trainer.ts";
-import { loadMnist, mnistDir, type MnistSplit } from "./mnist_idx.ts";
+import { loadPeerData, mnistDir } from "./data.ts";
 import {
   accuracy,
   fmtRate,
@@ -28,7 +28,6 @@ import {
   runSolo,
   speedupKey,
   timeChunk,
-  type TrainData,
   type TrainerConfig,
   type TrainerFactory,
 } from "./paired.ts";
@@ -41,35 +40,6 @@ const FACTORIES: Record<string, TrainerFactory> = {
 const CANDIDATE = "gradproof", BASELINE = "tfjs-wasm";
 
 type System = PeerTrainer & PeerPredictor;
-
-/** mulberry32 Fisher-Yates: the one shuffled order both systems train on. */
-function shuffled(split: MnistSplit, seed: number): TrainData {
-  const order = new Uint32Array(split.n);
-  for (let i = 0; i < split.n; i++) order[i] = i;
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = split.n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  const images = new Float32Array(split.n * 784), labels = new Uint8Array(split.n);
-  for (let i = 0; i < split.n; i++) {
-    images.set(split.images.subarray(order[i] * 784, order[i] * 784 + 784), i * 784);
-    labels[i] = split.labels[order[i]];
-  }
-  return { images, labels, n: split.n };
-}
-
-/** The shuffled train split (the unshuffled copy is dropped) and the test split. */
-async function loadShuffled(seed: number): Promise<{ data: TrainData; test: MnistSplit }> {
-  const { train, test } = await loadMnist();
-  return { data: shuffled(train, seed), test };
-}
 
 function load(): string {
   try {
@@ -120,7 +90,7 @@ async function main(args: string[]): Promise<number> {
       `lr ${config.lr}, float32; systems: ${names.join(", ")}; load avg ${load()}`,
   );
   const t0 = performance.now();
-  const { data, test } = await loadShuffled(config.seed);
+  const { data, test } = await loadPeerData(config.seed);
   log(
     `MNIST from ${mnistDir()}: ${data.n} train (shuffled, seed ${config.seed}), ${test.n} ` +
       `test (${((performance.now() - t0) / 1000).toFixed(1)} s, not timed)`,

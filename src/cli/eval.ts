@@ -9,8 +9,9 @@
 
 import { either as E } from "npm:fp-ts@2.16.11";
 import { classStats } from "../lenet/metrics.ts";
-import { loadMnist, MNIST_MEAN, MNIST_STD } from "../lenet/mnist.ts";
-import { loadRun, normalizeImages } from "../lenet/run_checkpoint.ts";
+import type { Dataset } from "../lenet/dataset.ts";
+import { loadMnist } from "../lenet/mnist.ts";
+import { loadRun } from "../lenet/run_checkpoint.ts";
 import { evaluate } from "../lenet/train.ts";
 import { downloadReporter } from "./data.ts";
 import {
@@ -113,13 +114,10 @@ export async function evalMain(args: readonly string[], io: EvalCliIo = {}): Pro
   }
   const { variant, state, normalization: norm, meta, config } = run.right;
   const json = f.json === true;
-  const standard = norm.mean === MNIST_MEAN && norm.std === MNIST_STD;
-  const plain = norm.mean === 0 && norm.std === 1;
   const progress = createProgress({ out: json ? err : out, live: json ? false : undefined });
   const mnist = await loadMnist({
     dir: data,
     offline: f.offline === true,
-    standardize: standard,
     limit,
     onProgress: json ? undefined : downloadReporter(progress),
   })();
@@ -127,10 +125,10 @@ export async function evalMain(args: readonly string[], io: EvalCliIo = {}): Pro
     writeAll(err, `${cmd}: ${mnist.left.message}\n`);
     return mnist.left.kind === "invalid-option" ? EXIT.usage : EXIT.failure;
   }
-  const test = mnist.right.test;
-  const images = standard || plain ? test.images : normalizeImages(test.images, norm);
+  // The checkpoint's own scaling, whatever it is (the bytes are scaled a slice at a time).
+  const test: Dataset = { ...mnist.right.test, normalization: norm };
   const t0 = performance.now();
-  const e = evaluate(variant, state.params, images, test.labels, { confusion: true });
+  const e = evaluate(variant, state.params, test, undefined, { confusion: true });
   const seconds = (performance.now() - t0) / 1000;
   const confusion = e.confusion!;
   const stats = classStats(confusion);

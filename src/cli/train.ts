@@ -70,6 +70,11 @@ Training:
   --test-limit N        evaluate on the first N test examples only
   --validation N        hold out the last N training examples as a validation split
   --patience P          stop after P epochs without a lower validation loss (needs --validation)
+  --workers N           compute each batch's gradient on N threads (this one + N-1 Workers);
+                        the batch is cut into --shards shards (default 2 with --workers) whose
+                        gradients are summed in a fixed order: N changes the speed, never the
+                        weights (N <= shards). Opt-in: on a busy machine it can be slower
+  --shards S            gradient shards per batch (default ${D.shards}; 2 with --workers)
 
 Variant defaults (replacing the ones above):
 ${variantDefaultsHelp()}
@@ -139,6 +144,8 @@ const OPTIONS = {
   out: { type: "string" },
   resume: { type: "string" },
   "checkpoint-every": { type: "string" },
+  workers: { type: "string" },
+  shards: { type: "string" },
 } as const;
 
 /** Validated command line of `deno task train`. */
@@ -155,6 +162,8 @@ export interface TrainArgs {
   readonly resume?: string;
   /** `--checkpoint-every` (0: epoch ends only). */
   readonly checkpointEvery: number;
+  /** `--workers` (threads computing gradient shards), if given. */
+  readonly workers?: number;
   /** `--help`. */
   readonly help: boolean;
 }
@@ -193,6 +202,8 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
     pathFlag("out", f.out, "runs/mine"),
     pathFlag("resume", f.resume, "runs/20250101-120000/checkpoint.safetensors"),
     intFlag("checkpoint-every", f["checkpoint-every"], 1),
+    intFlag("workers", f.workers, 1, 64),
+    intFlag("shards", f.shards, 1, 64),
   );
   if (E.isLeft(checks)) return checks;
   const [
@@ -213,6 +224,8 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
     out,
     resume,
     checkpointEvery,
+    workers,
+    shards,
   ] = checks.right;
   let schedule: string | undefined;
   if (typeof f.schedule === "string") {
@@ -243,6 +256,7 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
     testLimit,
     validation,
     patience,
+    shards,
   };
   for (const k of Object.keys(given)) if (given[k] === undefined) delete given[k];
   return E.right({
@@ -252,6 +266,7 @@ export function parseTrainArgs(args: readonly string[]): Either<string, TrainArg
     out,
     resume,
     checkpointEvery: checkpointEvery ?? 0,
+    ...(workers !== undefined ? { workers } : {}),
     help: f.help === true,
   });
 }
@@ -345,9 +360,22 @@ export async function trainMain(args: readonly string[], io: TrainCliIo = {}): P
     if (E.isLeft(loaded)) return usageError(err, cmd, `cannot resume: ${loaded.left}`, TRAIN_USAGE);
     resume = loaded.right;
   }
-  const config = resolveConfig(a.given, resume?.config);
+  // --workers alone shards each batch in 2 (a fresh run; a resumed run keeps its shards).
+  const given = a.workers !== undefined && a.given.shards === undefined && resume === undefined
+    ? { ...a.given, shards: 2 }
+    : a.given;
+  const config = resolveConfig(given, resume?.config);
   if (E.isLeft(config)) return usageError(err, cmd, config.left, TRAIN_USAGE);
   const c = config.right;
+  if (a.workers !== undefined && a.workers > c.shards) {
+    return usageError(
+      err,
+      cmd,
+      `--workers ${a.workers} needs at least as many shards; the run has ${c.shards}: pass ` +
+        `--shards ${a.workers} (a fresh run) or fewer workers`,
+      TRAIN_USAGE,
+    );
+  }
   const outDir = a.out ?? (a.resume !== undefined ? dirname(a.resume) : `runs/${timestamp()}`);
   if (resume === undefined) {
     try {
@@ -377,7 +405,9 @@ export async function trainMain(args: readonly string[], io: TrainCliIo = {}): P
       `${c.schedule}${c.weightDecay > 0 ? ` wd ${c.weightDecay}` : ""}, batch ${c.batchSize}, ` +
       `${c.epochs} epoch${c.epochs === 1 ? "" : "s"}, seed ${c.seed}` +
       `${c.augment ? ", augmented" : ""}${c.dtype === "float64" ? ", float64" : ""}` +
-      `${c.head !== null ? `, head ${c.head}` : ""}`,
+      `${c.head !== null ? `, head ${c.head}` : ""}` +
+      `${c.shards > 1 ? `, ${c.shards} gradient shards` : ""}` +
+      `${a.workers !== undefined ? ` on ${a.workers} thread${a.workers === 1 ? "" : "s"}` : ""}`,
   );
   const about = variant.describe?.(initial);
   if (about !== undefined) progress.log(about);
@@ -402,6 +432,7 @@ export async function trainMain(args: readonly string[], io: TrainCliIo = {}): P
       offline: a.offline,
       checkpointEvery: a.checkpointEvery,
       resume,
+      workers: a.workers,
     }, { progress, signal: io.signal, onDownload: downloadReporter(progress) });
   } catch (e) {
     writeAll(err, `${cmd}: unexpected failure: ${e instanceof Error ? e.message : e}\n`);

@@ -66,26 +66,45 @@ function gaussianKernel(sigma: number): Float64Array {
 }
 
 /**
- * Separable blur of an `h x w` field with `kernel` (zero outside), in place via `tmp`: rows into
- * `tmp`, then columns back into `field`, both passes with a contiguous inner loop.
+ * Separable blur of two `h x w` fields with `kernel` (zero outside), in place via `ta`/`tb`: rows
+ * into the temporaries, then columns back, both passes with a contiguous inner loop. The two
+ * fields go through the same loops side by side: each one's arithmetic (and so its bits) is what
+ * blurring it alone gives, and the two independent sums overlap in the CPU (~2x faster).
  */
-function blur(field: Float64Array, tmp: Float64Array, h: number, w: number, kernel: Float64Array) {
+function blur2(
+  fa: Float64Array,
+  fb: Float64Array,
+  ta: Float64Array,
+  tb: Float64Array,
+  h: number,
+  w: number,
+  kernel: Float64Array,
+) {
   const r = (kernel.length - 1) >> 1;
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) {
-      let s = 0;
+      let sa = 0, sb = 0;
       const lo = Math.max(-r, -x), hi = Math.min(r, w - 1 - x);
-      for (let d = lo; d <= hi; d++) s += kernel[d + r] * field[row + x + d];
-      tmp[row + x] = s;
+      for (let d = lo; d <= hi; d++) {
+        const k = kernel[d + r], at = row + x + d;
+        sa += k * fa[at];
+        sb += k * fb[at];
+      }
+      ta[row + x] = sa;
+      tb[row + x] = sb;
     }
   }
-  field.fill(0);
+  fa.fill(0);
+  fb.fill(0);
   for (let y = 0; y < h; y++) {
     const lo = Math.max(-r, -y), hi = Math.min(r, h - 1 - y), row = y * w;
     for (let d = lo; d <= hi; d++) {
       const k = kernel[d + r], src = (y + d) * w;
-      for (let x = 0; x < w; x++) field[row + x] += k * tmp[src + x];
+      for (let x = 0; x < w; x++) {
+        fa[row + x] += k * ta[src + x];
+        fb[row + x] += k * tb[src + x];
+      }
     }
   }
 }
@@ -140,6 +159,12 @@ function bilinear(
 ): number {
   const y0 = Math.floor(sy), x0 = Math.floor(sx);
   const fy = sy - y0, fx = sx - x0;
+  if (y0 >= 0 && y0 + 1 < h && x0 >= 0 && x0 + 1 < w) {
+    // All four taps inside (most pixels): the same arithmetic without the edge tests.
+    const r0 = off + y0 * w + x0, r1 = r0 + w;
+    return (1 - fy) * ((1 - fx) * src[r0] + fx * src[r0 + 1]) +
+      fy * ((1 - fx) * src[r1] + fx * src[r1 + 1]);
+  }
   const inY0 = y0 >= 0 && y0 < h, inY1 = y0 + 1 >= 0 && y0 + 1 < h;
   const inX0 = x0 >= 0 && x0 < w, inX1 = x0 + 1 >= 0 && x0 + 1 < w;
   const r0 = off + y0 * w, r1 = r0 + w;
@@ -198,7 +223,8 @@ export function augmentBatch(x: Tensor, key: PRNGKey, opts: AugmentOptions = {})
   // the factor 1/2 on alpha.
   const gh = Math.ceil(h / 2), gw = Math.ceil(w / 2), g = gh * gw;
   const kernel = elastic ? gaussianKernel(sigma / 2) : new Float64Array(0);
-  const dy = new Float64Array(g), dx = new Float64Array(g), tmp = new Float64Array(g);
+  const dy = new Float64Array(g), dx = new Float64Array(g);
+  const tmpY = new Float64Array(g), tmpX = new Float64Array(g);
   const [ry0, ry1, rfy] = gridTaps(h, gh), [cx0, cx1, cfx] = gridTaps(w, gw);
   const amp = alpha / 2;
   const src = x.data, out = allocData(x.dtype, x.size);
@@ -216,8 +242,7 @@ export function augmentBatch(x: Tensor, key: PRNGKey, opts: AugmentOptions = {})
         dy[k] = signedUnit(hash32((seed + Math.imul(2 * k, 0x9e3779b9)) >>> 0));
         dx[k] = signedUnit(hash32((seed + Math.imul(2 * k + 1, 0x9e3779b9)) >>> 0));
       }
-      blur(dy, tmp, gh, gw, kernel);
-      blur(dx, tmp, gh, gw, kernel);
+      blur2(dy, dx, tmpY, tmpX, gh, gw, kernel);
     }
     for (let r = 0; r < h; r++) {
       const py = r - cy - ty;

@@ -61,6 +61,13 @@ export interface TrainConfig {
   readonly validation: number;
   /** Stop after this many epochs without a lower validation loss (`--patience`), or null. */
   readonly patience: number | null;
+  /**
+   * Gradient shards per batch (`--shards`; 2 by default with `--workers`): 1 computes the
+   * batch's gradient at once; S > 1 cuts the batch into S shards whose gradients are summed in
+   * a fixed order, so any number of workers gives the same weights. Checkpoints written before
+   * this setting existed read as 1.
+   */
+  readonly shards: number;
 }
 
 /**
@@ -95,6 +102,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = Object.freeze({
   testLimit: null,
   validation: 0,
   patience: null,
+  shards: 1,
 });
 
 const SCHEMES: readonly InitScheme[] = ["he", "glorot", "lecun"];
@@ -141,6 +149,8 @@ function isCount(v: unknown, min: number): v is number {
  * ```
  */
 export function checkTrainConfig(c: Record<string, unknown>): Either<string, TrainConfig> {
+  // Configurations stored before `shards` existed trained unsharded.
+  if (!Object.hasOwn(c, "shards")) c = { ...c, shards: 1 };
   const bad = (flag: string, want: string) =>
     E.left(`--${flag} ${JSON.stringify(c[flagKey(flag)])} is invalid: ${want}`);
   for (const k of KEYS) {
@@ -190,6 +200,7 @@ export function checkTrainConfig(c: Record<string, unknown>): Either<string, Tra
   if (c.patience !== null && !isCount(c.patience, 1)) {
     return bad("patience", "need an integer >= 1");
   }
+  if (!isCount(c.shards, 1) || c.shards > 64) return bad("shards", "need an integer from 1 to 64");
   if (c.patience !== null && c.validation === 0) {
     return E.left("--patience needs a validation split to watch: add --validation N (e.g. 5000)");
   }

@@ -5,7 +5,8 @@
  * opts.dir | $MNIST_DIR | data/mnist/  --ensureMnist (download missing, verified)-->  4 paths
  *   --gunzip + SHA-256 + parseIdx (in parallel)-->  uint8 images/labels
  *   --check shapes, counts, labels 0..9-->  split (validation = last N of train), limit
- *   --uint8 -> float32 (one pass, one multiply-add per pixel)-->  Mnist
+ *   -->  Mnist of uint8 Datasets (views of the decompressed bytes, no copy; they are scaled to
+ *        floats a batch at a time by datasetImages / gatherBatch, never all at once)
  * ```
  *
  * @module
@@ -13,7 +14,7 @@
 
 import { either as E } from "npm:fp-ts@2.16.11";
 import type { Either, TaskEither } from "../tensor/result.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import { type Dataset, sliceDataset } from "./dataset.ts";
 import { type DataError, fmtInt, idxError } from "./data_error.ts";
 import { type DownloadEvent, ensureMnist } from "./download.ts";
 import { type IdxArray, parseIdx } from "./idx.ts";
@@ -49,27 +50,8 @@ export const MNIST_STD = 0.3081;
 
 /** Image side in pixels. */
 const SIDE = 28;
-const PIXELS = SIDE * SIDE;
 
-/**
- * One split of a dataset.
- *
- * @example
- * ```ts
- * import { type Dataset, loadMnist } from "./mod.ts";
- * const firstLabels = (d: Dataset, n: number) => Array.from(d.labels.subarray(0, n));
- * const r = await loadMnist({ limit: 100 })();
- * if (r._tag === "Right") console.log(r.right.test.images.shape, firstLabels(r.right.test, 5)); // [100, 1, 28, 28] [7, 2, 1, 0, 4]
- * ```
- */
-export interface Dataset {
-  /** Images as a float32 tensor `[count, 1, 28, 28]` (NCHW). */
-  readonly images: Tensor;
-  /** Class labels 0..9, one per image. */
-  readonly labels: Uint8Array;
-  /** Number of examples. */
-  readonly count: number;
-}
+export type { Dataset } from "./dataset.ts";
 
 /**
  * The loaded dataset.
@@ -196,8 +178,9 @@ function checkCount(
  * Loads MNIST: resolves the directory, downloads and verifies missing files (unless
  * `offline`), reads the four files in parallel, checks them, and returns tensors.
  *
- * Images are float32 `[N, 1, 28, 28]` in [0, 1] (or standardized), labels a `Uint8Array`.
- * Every failure is a {@link DataError} value; nothing throws.
+ * Images stay uint8 (`Dataset.pixels`, views of the decompressed files); `datasetImages` and
+ * `gatherBatch` scale them to `[N, 1, 28, 28]` floats in [0, 1] (or standardized) when needed.
+ * Labels are a `Uint8Array`. Every failure is a {@link DataError} value; nothing throws.
  *
  * @example
  * ```ts
@@ -207,7 +190,7 @@ function checkCount(
  *   console.error(r.left.message);
  * } else {
  *   const { train, validation, test } = r.right;
- *   console.log(train.images.shape, validation?.count, test.count); // [55000, 1, 28, 28] 5000 10000
+ *   console.log(train.pixels.length, validation?.count, test.count); // 43120000 5000 10000
  * }
  * ```
  */
@@ -297,7 +280,8 @@ export interface MnistAssembleOptions {
 
 /**
  * Builds the dataset from four parsed IDX arrays: checks image shape `[N, 28, 28]` uint8, label
- * shape `[N]` uint8 with values 0..9 and matching counts, then splits, limits and scales.
+ * shape `[N]` uint8 with values 0..9 and matching counts, then splits and limits (the
+ * splits share the image bytes; nothing is copied).
  * (For MNIST-format data from elsewhere, e.g. arrays built in memory.)
  *
  * @example
@@ -344,15 +328,18 @@ export function mnistFromIdx(
   const limit = opts.limit ?? Infinity;
   const mean = opts.standardize ? MNIST_MEAN : 0;
   const std = opts.standardize ? MNIST_STD : 1;
-  const cut = (p: Pair, start: number, count: number): Dataset => {
-    const c = Math.min(count, limit);
-    return toDataset(p.pixels, p.labels, start, c, mean, std);
-  };
+  const normalization = { mean, std };
+  const cut = (p: Pair, start: number, count: number): Dataset =>
+    sliceDataset(
+      { pixels: p.pixels, labels: p.labels, count: p.count, normalization },
+      start,
+      Math.min(count, limit),
+    );
   return E.right({
     train: cut(train.right, 0, n - v),
     test: cut(test.right, 0, test.right.count),
     ...(v > 0 ? { validation: cut(train.right, n - v, v) } : {}),
-    normalization: { mean, std },
+    normalization,
     dir: opts.dir ?? "",
   });
 }
@@ -425,46 +412,4 @@ function checkPair(
     }
   }
   return E.right({ pixels: im.data as Uint8Array, labels, count: im.shape[0] });
-}
-
-/** Examples `[start, start + count)` as a {@link Dataset}; pixels become `(p/255 - mean)/std`. */
-function toDataset(
-  pixels: Uint8Array,
-  labels: Uint8Array,
-  start: number,
-  count: number,
-  mean: number,
-  std: number,
-): Dataset {
-  const out = new Float32Array(count * PIXELS);
-  // (p/255 - mean)/std = p * scale + shift: one multiply-add per pixel, no division.
-  scalePixels(
-    pixels.subarray(start * PIXELS, (start + count) * PIXELS),
-    out,
-    1 / (255 * std),
-    -mean / std,
-  );
-  return {
-    images: new Tensor(out, [count, 1, SIDE, SIDE]),
-    labels: labels.slice(start, start + count),
-    count,
-  };
-}
-
-/**
- * `out[i] = src[i] * scale + shift` for every pixel: the whole uint8 -> float32 decode as one
- * flat loop over monomorphic typed arrays (no closures, no boxing), which V8 optimizes well.
- */
-export function scalePixels(
-  src: Uint8Array,
-  out: Float32Array,
-  scale: number,
-  shift: number,
-): void {
-  const n = out.length;
-  if (shift === 0) {
-    for (let i = 0; i < n; i++) out[i] = src[i] * scale;
-  } else {
-    for (let i = 0; i < n; i++) out[i] = src[i] * scale + shift;
-  }
 }

@@ -10,9 +10,9 @@
 import { REPORT_FORMAT, REPORT_VERSION, type RunReport } from "../cli/report/run.ts";
 import { chosenDigit, digitRecord, filterBank, layerMaps } from "../cli/report/summary.ts";
 import { softmax } from "../tensor/softmax.ts";
-import { Tensor } from "../tensor/tensor.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import { traceLayers } from "./inspect.ts";
-import type { Dataset } from "./mnist.ts";
+import { type Dataset, datasetImages } from "./dataset.ts";
 import type { Variant } from "./model.ts";
 import { flattenParams, type Params } from "./params.ts";
 import type { Normalization } from "./run_checkpoint.ts";
@@ -27,8 +27,8 @@ export interface RunReportOptions {
 }
 
 /**
- * The `report.json` of a trained model on its test set. `test` holds the normalized images the
- * model was evaluated on; `evaluation` must come from `evaluate(..., { confusion: true, errors })`
+ * The `report.json` of a trained model on its test set. `test` holds the images the model was
+ * evaluated on (scaled with `norm`); `evaluation` must come from `evaluate(..., { confusion: true, errors })`
  * on that same set.
  */
 export function buildRunReport<P extends Params>(
@@ -39,16 +39,13 @@ export function buildRunReport<P extends Params>(
   evaluation: Evaluation,
   opts: RunReportOptions = {},
 ): RunReport {
-  const { images, labels } = test;
+  const { labels } = test;
   const dtype = flattenParams(params)[0][1].dtype;
-  const image = (i: number) => {
-    const view = images.data.subarray(i * PIXELS, (i + 1) * PIXELS);
-    const data = dtype === "float64" ? Float64Array.from(view) : Float32Array.from(view);
-    return new Tensor(data, [1, 1, 28, 28]);
-  };
-  // The raw pixels in [0, 1], undoing the normalization training applied.
+  const data = { ...test, normalization: norm };
+  const image = (i: number) => datasetImages(data, i, 1, dtype);
+  // The raw pixels in [0, 1], straight from the bytes (no normalization to undo).
   const raw = (i: number) =>
-    Array.from(images.data.subarray(i * PIXELS, (i + 1) * PIXELS), (v) => v * norm.std + norm.mean);
+    Array.from(test.pixels.subarray(i * PIXELS, (i + 1) * PIXELS), (p) => p / 255);
   const probabilities = (logits: Tensor) => Array.from(softmax(logits, -1).data);
   const wrong = (evaluation.errors ?? []).slice(0, opts.wrong ?? 24).map((m) =>
     digitRecord(

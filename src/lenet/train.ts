@@ -17,15 +17,27 @@
 
 import { either as E } from "npm:fp-ts@2.16.11";
 import { valueAndGrad } from "../autograd/engine.ts";
-import type { Labels } from "../tensor/losses.ts";
 import { type PRNGKey, prngKey, randomPermutation, split, threefry2x32 } from "../tensor/random.ts";
 import type { Either } from "../tensor/result.ts";
 import { add } from "../tensor/elementwise.ts";
+import { TensorError } from "../tensor/errors.ts";
 import { allocData, type DType, Tensor } from "../tensor/tensor.ts";
-import { withRecorder } from "../tensor/trace.ts";
+import { type Dataset, pixelScale, scalePixels } from "./dataset.ts";
 import type { ModelInitOptions, Variant } from "./model.ts";
 import type { Optimizer, OptimizerState } from "./optim.ts";
 import { flattenParams, type Params } from "./params.ts";
+import { countCorrect } from "./evaluate.ts";
+import { allFinite, layerOf, locateNonFinite } from "./guard.ts";
+
+export { locateNonFinite } from "./guard.ts";
+
+export {
+  countCorrect,
+  evaluate,
+  type EvaluateOptions,
+  type Evaluation,
+  type Mistake,
+} from "./evaluate.ts";
 
 /** Pixels of one 28x28 image. */
 const PIXELS = 28 * 28;
@@ -179,8 +191,11 @@ export interface Batch {
 }
 
 /**
- * Gathers examples `order[start .. start + count)` into a fresh batch: one `set` per image row
- * from the flat image array (converting to `dtype` if it differs).
+ * Gathers examples `order[start .. start + count)` into a fresh batch: one copy per image row
+ * from the flat images. From a {@link Dataset} the uint8 pixels are scaled to
+ * `(p/255 - mean)/std` in `dtype` while they are copied (the dataset stays bytes); from a
+ * tensor they are copied (converted to `dtype` if it differs). `labels` defaults to the
+ * dataset's own.
  *
  * @example
  * ```ts
@@ -191,20 +206,34 @@ export interface Batch {
  * ```
  */
 export function gatherBatch(
-  images: Tensor,
-  labels: Uint8Array,
+  images: Tensor | Dataset,
+  labels: Uint8Array | undefined,
   order: Int32Array,
   start: number,
   count: number,
-  dtype: DType = images.dtype,
+  dtype?: DType,
 ): Batch {
-  const src = images.data;
-  const x = allocData(dtype, count * PIXELS);
+  const ys = labels ?? (images instanceof Tensor ? undefined : images.labels);
+  if (ys === undefined) {
+    throw new TensorError("gatherBatch", "labels are required when images is a tensor");
+  }
+  const to = dtype ?? (images instanceof Tensor ? images.dtype : "float32");
+  const x = allocData(to, count * PIXELS);
   const y = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const k = order[start + i];
-    x.set(src.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
-    y[i] = labels[k];
+  if (images instanceof Tensor) {
+    const src = images.data;
+    for (let i = 0; i < count; i++) {
+      const k = order[start + i];
+      x.set(src.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
+      y[i] = ys[k];
+    }
+  } else {
+    const src = images.pixels, { scale, shift } = pixelScale(images.normalization);
+    for (let i = 0; i < count; i++) {
+      const k = order[start + i];
+      scalePixels(src.subarray(k * PIXELS, (k + 1) * PIXELS), x, scale, shift, i * PIXELS);
+      y[i] = ys[k];
+    }
   }
   return { x: new Tensor(x, [count, 1, 28, 28]), labels: y };
 }
@@ -252,68 +281,6 @@ export interface Divergence {
 }
 
 /**
- * Counts the rows of `logits` `[N, C]` whose first maximum is at the label.
- *
- * @example
- * ```ts
- * import { countCorrect, tensor } from "./mod.ts";
- * console.log(countCorrect(tensor([[0.1, 2], [3, -1]]), [1, 1])); // 1
- * ```
- */
-export function countCorrect(logits: Tensor, labels: ArrayLike<number>): number {
-  const [n, c] = logits.shape, z = logits.data;
-  let correct = 0;
-  for (let i = 0; i < n; i++) {
-    const row = i * c;
-    let best = 0;
-    for (let j = 1; j < c; j++) if (z[row + j] > z[row + best]) best = j;
-    if (best === labels[i]) correct++;
-  }
-  return correct;
-}
-
-function allFinite(d: ArrayLike<number>): boolean {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
-/** `"c5"` for `"c5.w"`: a parameter path without its last part. */
-function layerOf(path: string): string {
-  const i = path.lastIndexOf(".");
-  return i < 0 ? path : path.slice(0, i);
-}
-
-/**
- * Runs the forward pass again while watching every op, and names the first one whose output is
- * not finite: the op and the layer whose parameters it used (or the layer it follows).
- */
-export function locateNonFinite<P extends Params>(
-  variant: Variant<P>,
-  params: P,
-  x: Tensor,
-  labels: Labels,
-): { layer: string; where: string } {
-  const paths = new Map<Tensor, string>();
-  for (const [path, t] of flattenParams(params)) paths.set(t, path);
-  let found: { layer: string; where: string } | undefined;
-  let lastLayer = "";
-  withRecorder({
-    record(name, inputs, output) {
-      if (found !== undefined) return;
-      const own = inputs.map((t) => paths.get(t)).filter((p): p is string => p !== undefined);
-      if (own.length > 0) lastLayer = layerOf(own[0]);
-      if (allFinite(output.data)) return;
-      found = own.length > 0
-        ? { layer: lastLayer, where: `${name} of layer ${lastLayer} (${own.join(", ")})` }
-        : lastLayer === ""
-        ? { layer: "", where: `${name} before the first layer` }
-        : { layer: lastLayer, where: `${name} after layer ${lastLayer}` };
-    },
-  }, () => variant.criterion(variant.forward(params, x), labels));
-  return found ?? { layer: lastLayer, where: "the loss (every layer's output was finite)" };
-}
-
-/**
  * The training step: `(state, batch) -> state'`, one forward pass, one backward pass (the fast
  * ops' hand-derived rules as the autograd's custom VJPs) and one optimizer update. The loss is
  * the variant's criterion plus its `penalty` of the parameters, if it has one. Pure: it
@@ -341,67 +308,136 @@ export function makeTrainStep<P extends Params>(
   batch: Batch,
 ) => Either<Divergence, { state: TrainState<P>; report: StepReport }> {
   return (state, batch) => {
-    const { x, labels } = batch;
-    const at = { step: state.step + 1, epoch: state.epoch + 1, batch: state.batch + 1 };
-    const where = `step ${at.step} (epoch ${at.epoch}, batch ${at.batch})`;
-    const lr = describeLr(state.step);
-    const lower = lr === "" ? "lower --lr" : `lower --lr (the rate was ${lr})`;
-    const fail = (what: Divergence["what"], layer: string, detail: string) =>
-      E.left({ ...at, what, layer, message: `${where}: ${detail}` });
-    if (!allFinite(x.data)) return fail("input", "", "the input batch holds non-finite pixels");
-    // The logits are kept aside from inside the differentiated function for the running
-    // accuracy (a local variable; the function stays a pure map of its arguments).
-    let logits: Tensor | undefined;
-    const lossOf = (p: P) => {
-      logits = variant.forward(p, x);
-      const fit = variant.criterion(logits, labels), extra = variant.penalty?.(p) ?? null;
-      return extra === null ? fit : add(fit, extra);
-    };
-    const [lossT, grads] = valueAndGrad(lossOf)(state.params);
-    const loss = lossT.data[0];
-    if (!Number.isFinite(loss)) {
-      const { layer, where: op } = locateNonFinite(variant, state.params, x, labels);
+    if (!allFinite(batch.x.data)) return inputDiverged(state);
+    return applyGradients(
+      variant,
+      optimizer,
+      describeLr,
+      state,
+      batch,
+      batchGradients(variant, state.params, batch.x, batch.labels),
+    );
+  };
+}
+
+/**
+ * The loss (mean over the examples), its gradient with respect to every parameter, and how
+ * many examples the logits classify correctly: one `valueAndGrad` of the variant's loss plus its
+ * `penalty`. Sharded steps weight each shard's result by its share of the batch, so the penalty
+ * (the same in every shard) still counts once.
+ */
+export function batchGradients<P extends Params>(
+  variant: Variant<P>,
+  params: P,
+  x: Tensor,
+  labels: Uint8Array,
+): BatchGradients<P> {
+  // The logits are kept aside from inside the differentiated function for the running
+  // accuracy (a local variable; the function stays a pure map of its arguments).
+  let logits: Tensor | undefined;
+  const lossOf = (p: P) => {
+    logits = variant.forward(p, x);
+    const fit = variant.criterion(logits, labels), extra = variant.penalty?.(p) ?? null;
+    return extra === null ? fit : add(fit, extra);
+  };
+  const [lossT, grads] = valueAndGrad(lossOf)(params);
+  return { loss: lossT.data[0], grads: grads as P, correct: countCorrect(logits!, labels) };
+}
+
+/** What {@link batchGradients} computes. */
+export interface BatchGradients<P extends Params> {
+  /** The mean loss over the batch. */
+  readonly loss: number;
+  /** Its gradient, shaped like the parameters. */
+  readonly grads: P;
+  /** Examples whose logits' argmax is their label. */
+  readonly correct: number;
+}
+
+/** Where a step is, for messages. */
+function stepAt(state: TrainState<Params>) {
+  return { step: state.step + 1, epoch: state.epoch + 1, batch: state.batch + 1 };
+}
+
+function diverged(
+  state: TrainState<Params>,
+  what: Divergence["what"],
+  layer: string,
+  detail: string,
+): Either<Divergence, never> {
+  const at = stepAt(state);
+  const where = `step ${at.step} (epoch ${at.epoch}, batch ${at.batch})`;
+  return E.left({ ...at, what, layer, message: `${where}: ${detail}` });
+}
+
+/** The guard's answer to a batch holding a non-finite pixel. */
+export function inputDiverged(state: TrainState<Params>): Either<Divergence, never> {
+  return diverged(state, "input", "", "the input batch holds non-finite pixels");
+}
+
+/** The input guard of a step: are all of the batch's pixels finite? */
+export function batchIsFinite(batch: Batch): boolean {
+  return allFinite(batch.x.data);
+}
+
+/**
+ * The rest of a step once the gradients are known: the loss and gradient guards, the optimizer
+ * update, the parameter guard and the next state (shared by the one-thread and sharded steps).
+ */
+export function applyGradients<P extends Params>(
+  variant: Variant<P>,
+  optimizer: Optimizer,
+  describeLr: (step: number) => string,
+  state: TrainState<P>,
+  batch: Batch,
+  { loss, grads, correct }: BatchGradients<P>,
+): Either<Divergence, { state: TrainState<P>; report: StepReport }> {
+  const { x, labels } = batch;
+  const lr = describeLr(state.step);
+  const lower = lr === "" ? "lower --lr" : `lower --lr (the rate was ${lr})`;
+  const fail = (what: Divergence["what"], layer: string, detail: string) =>
+    diverged(state, what, layer, detail);
+  if (!Number.isFinite(loss)) {
+    const { layer, where: op } = locateNonFinite(variant, state.params, x, labels);
+    return fail(
+      "loss",
+      layer,
+      `the loss is ${loss}; the first non-finite values came out of ${op}; ${lower} or ` +
+        `warm up (--schedule warmup:500+cosine)`,
+    );
+  }
+  // Backprop order: the layer nearest the output goes bad first.
+  const gradLeaves = flattenParams(grads);
+  for (let i = gradLeaves.length - 1; i >= 0; i--) {
+    const [path, g] = gradLeaves[i];
+    if (!allFinite(g.data)) {
       return fail(
-        "loss",
-        layer,
-        `the loss is ${loss}; the first non-finite values came out of ${op}; ${lower} or ` +
-          `warm up (--schedule warmup:500+cosine)`,
+        "gradient",
+        layerOf(path),
+        `the gradient of ${path} (layer ${layerOf(path)}) is not finite although the loss ` +
+          `is ${loss}; ${lower}`,
       );
     }
-    // Backprop order: the layer nearest the output goes bad first.
-    const gradLeaves = flattenParams(grads as P);
-    for (let i = gradLeaves.length - 1; i >= 0; i--) {
-      const [path, g] = gradLeaves[i];
-      if (!allFinite(g.data)) {
-        return fail(
-          "gradient",
-          layerOf(path),
-          `the gradient of ${path} (layer ${layerOf(path)}) is not finite although the loss ` +
-            `is ${loss}; ${lower}`,
-        );
-      }
+  }
+  const { params, state: opt } = optimizer.step(state.params, grads, state.opt);
+  for (const [path, p] of flattenParams(params)) {
+    if (!allFinite(p.data)) {
+      return fail(
+        "parameter",
+        layerOf(path),
+        `the update made ${path} (layer ${layerOf(path)}) non-finite; ${lower}`,
+      );
     }
-    const { params, state: opt } = optimizer.step(state.params, grads as P, state.opt);
-    for (const [path, p] of flattenParams(params)) {
-      if (!allFinite(p.data)) {
-        return fail(
-          "parameter",
-          layerOf(path),
-          `the update made ${path} (layer ${layerOf(path)}) non-finite; ${lower}`,
-        );
-      }
-    }
-    const next: TrainState<P> = Object.freeze({
-      params,
-      opt,
-      step: state.step + 1,
-      epoch: state.epoch,
-      batch: state.batch + 1,
-      key: state.key,
-    });
-    const correct = countCorrect(logits!, labels);
-    return E.right({ state: next, report: { loss, correct, count: labels.length } });
-  };
+  }
+  const next: TrainState<P> = Object.freeze({
+    params,
+    opt,
+    step: state.step + 1,
+    epoch: state.epoch,
+    batch: state.batch + 1,
+    key: state.key,
+  });
+  return E.right({ state: next, report: { loss, correct, count: labels.length } });
 }
 
 /**
@@ -416,130 +452,4 @@ export function makeTrainStep<P extends Params>(
  */
 export function nextEpoch<P extends Params>(state: TrainState<P>): TrainState<P> {
   return Object.freeze({ ...state, epoch: state.epoch + 1, batch: 0 });
-}
-
-/**
- * Options of {@link evaluate}.
- *
- * @example
- * ```ts
- * import { evaluate, type EvaluateOptions, modern, prngKey, zeros } from "./mod.ts";
- * const opts: EvaluateOptions = { batchSize: 1000, confusion: true, errors: 10 };
- * const e = evaluate(modern, modern.init(prngKey(0)), zeros([4, 1, 28, 28]), new Uint8Array(4), opts);
- * ```
- */
-export interface EvaluateOptions {
-  /** Examples per forward pass; default 500. */
-  readonly batchSize?: number;
-  /** Also count the 10x10 confusion matrix; default false. */
-  readonly confusion?: boolean;
-  /** Also keep the `errors` most confident mistakes; default 0. */
-  readonly errors?: number;
-}
-
-/**
- * A misclassified example.
- *
- * @example
- * ```ts
- * import type { Mistake } from "./mod.ts";
- * const line = (m: Mistake) => `#${m.index}: a ${m.label} read as ${m.predicted} (p = ${m.probability.toFixed(3)})`;
- * ```
- */
-export interface Mistake {
-  /** Index of the example in the evaluated set. */
-  readonly index: number;
-  /** Its true label. */
-  readonly label: number;
-  /** The predicted class. */
-  readonly predicted: number;
-  /** The softmax probability of the predicted class. */
-  readonly probability: number;
-}
-
-/**
- * Loss and accuracy of a model on a dataset.
- *
- * @example
- * ```ts
- * import { evaluate, type Evaluation, modern, prngKey, zeros } from "./mod.ts";
- * const e: Evaluation = evaluate(modern, modern.init(prngKey(0)), zeros([4, 1, 28, 28]), new Uint8Array(4));
- * console.log(`${(100 * e.accuracy).toFixed(2)}% (${e.correct}/${e.count})`);
- * ```
- */
-export interface Evaluation {
-  /** Mean loss over the examples. */
-  readonly loss: number;
-  /** Fraction classified correctly, 0..1. */
-  readonly accuracy: number;
-  /** Examples classified correctly. */
-  readonly correct: number;
-  /** Examples evaluated. */
-  readonly count: number;
-  /** `confusion[t * 10 + p]`: examples of label `t` predicted as `p` (when asked for). */
-  readonly confusion?: Int32Array;
-  /** The most confident mistakes, most confident first (when asked for). */
-  readonly errors?: readonly Mistake[];
-}
-
-/**
- * Evaluates `params` on images `[N, 1, 28, 28]` with their labels: forward passes over
- * consecutive slices (no tape, no gradients), summing the loss and counting correct argmaxes.
- *
- * @example
- * ```ts
- * import { evaluate, modern, prngKey, zeros } from "./mod.ts";
- * const e = evaluate(modern, modern.init(prngKey(0)), zeros([8, 1, 28, 28]), new Uint8Array(8));
- * console.log(e.count, e.accuracy >= 0 && e.accuracy <= 1); // 8 true
- * ```
- */
-export function evaluate<P extends Params>(
-  variant: Variant<P>,
-  params: P,
-  images: Tensor,
-  labels: Uint8Array,
-  opts: EvaluateOptions = {},
-): Evaluation {
-  const n = images.shape[0], size = opts.batchSize ?? 500;
-  const dtype = flattenParams(params)[0][1].dtype;
-  const confusion = opts.confusion ? new Int32Array(100) : undefined;
-  const keep = opts.errors ?? 0;
-  const errors: Mistake[] = [];
-  let lossSum = 0, correct = 0;
-  for (let start = 0; start < n; start += size) {
-    const count = Math.min(size, n - start);
-    const view = images.data.subarray(start * PIXELS, (start + count) * PIXELS);
-    const data = view instanceof (dtype === "float32" ? Float32Array : Float64Array)
-      ? view
-      : (dtype === "float32" ? Float32Array.from(view) : Float64Array.from(view));
-    const x = new Tensor(data, [count, 1, 28, 28]);
-    const y = labels.subarray(start, start + count);
-    const logits = variant.forward(params, x);
-    lossSum += variant.criterion(logits, y).data[0] * count;
-    correct += countCorrect(logits, y);
-    if (confusion !== undefined || keep > 0) {
-      const z = logits.data, c = logits.shape[1];
-      for (let i = 0; i < count; i++) {
-        const row = i * c;
-        let best = 0;
-        for (let j = 1; j < c; j++) if (z[row + j] > z[row + best]) best = j;
-        if (confusion !== undefined) confusion[y[i] * 10 + best]++;
-        if (keep > 0 && best !== y[i]) {
-          // softmax at the argmax: 1 / sum_j exp(z_j - z_max)
-          let s = 0;
-          for (let j = 0; j < c; j++) s += Math.exp(z[row + j] - z[row + best]);
-          errors.push({ index: start + i, label: y[i], predicted: best, probability: 1 / s });
-        }
-      }
-    }
-  }
-  errors.sort((a, b) => b.probability - a.probability || a.index - b.index);
-  return {
-    loss: n === 0 ? NaN : lossSum / n,
-    accuracy: n === 0 ? NaN : correct / n,
-    correct,
-    count: n,
-    ...(confusion !== undefined ? { confusion } : {}),
-    ...(keep > 0 ? { errors: errors.slice(0, keep) } : {}),
-  };
 }

@@ -51,6 +51,15 @@ Deno.test("config: each bad value is rejected with its flag named", () => {
   );
 });
 
+Deno.test("config: a stored configuration from before shards existed reads as unsharded", () => {
+  const { shards: _, ...old } = DEFAULT_TRAIN_CONFIG;
+  const back = parseTrainConfig(JSON.stringify(old));
+  assert.ok(back._tag === "Right");
+  assert.equal(back.right.shards, 1);
+  const bad = checkTrainConfig({ ...DEFAULT_TRAIN_CONFIG, shards: 0 });
+  assert.ok(bad._tag === "Left" && /--shards 0 is invalid/.test(bad.left));
+});
+
 Deno.test("config: --init parsing", () => {
   assert.deepEqual(parseInit("he"), {
     _tag: "Right",

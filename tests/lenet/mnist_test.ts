@@ -3,8 +3,8 @@ import { either as E } from "npm:fp-ts@2.16.11";
 import type { DataError } from "../../src/lenet/data_error.ts";
 import { MNIST_FILES, type MnistFileName } from "../../src/lenet/mnist_files.ts";
 import { encodeIdx, type IdxArray } from "../../src/lenet/idx.ts";
+import { type Dataset, datasetImages } from "../../src/lenet/dataset.ts";
 import {
-  type Dataset,
   loadMnist,
   type Mnist,
   MNIST_MEAN,
@@ -23,9 +23,8 @@ function left<T>(r: E.Either<DataError, T>): DataError {
   return r.left;
 }
 
-/** Pixel checksums: the plain sum, and sum of p[i] * (i mod 997) over the pixel bytes. */
-function checksums(d: Dataset, mean = 0, std = 1): [number, number] {
-  const x = d.images.data;
+/** Pixel checksums: the plain sum, and sum of p[i] * (i mod 997) over the pixels. */
+function checksums(x: ArrayLike<number>, mean = 0, std = 1): [number, number] {
   let sum = 0, weighted = 0;
   for (let i = 0; i < x.length; i++) {
     const p = Math.round((x[i] * std + mean) * 255);
@@ -33,6 +32,13 @@ function checksums(d: Dataset, mean = 0, std = 1): [number, number] {
     weighted += p * (i % 997);
   }
   return [sum, weighted];
+}
+
+/** The bytes' checksums, and the same ones through the float images (which must agree). */
+function checksumsBoth(d: Dataset, mean = 0, std = 1): [number, number] {
+  const bytes = checksums(d.pixels, 0, 1 / 255);
+  assert.deepEqual(checksums(datasetImages(d).data, mean, std), bytes);
+  return bytes;
 }
 
 let cached: Mnist | undefined;
@@ -46,9 +52,10 @@ Deno.test("mnist: the shared files parse entirely: 60,000 + 10,000 examples, kno
   assert.equal(m.train.count, 60_000);
   assert.equal(m.test.count, 10_000);
   assert.equal(m.validation, undefined);
-  assert.deepEqual(m.train.images.shape, [60_000, 1, 28, 28]);
-  assert.deepEqual(m.test.images.shape, [10_000, 1, 28, 28]);
-  assert.equal(m.train.images.dtype, "float32");
+  assert.equal(m.train.pixels.length, 60_000 * 784);
+  assert.equal(m.test.pixels.length, 10_000 * 784);
+  assert.deepEqual(datasetImages(m.test, 0, 3).shape, [3, 1, 28, 28]);
+  assert.equal(datasetImages(m.test, 0, 3).dtype, "float32");
   assert.equal(m.train.labels.length, 60_000);
   assert.deepEqual(Array.from(m.train.labels.subarray(0, 6)), [5, 0, 4, 1, 9, 2]);
   assert.deepEqual(Array.from(m.test.labels.subarray(0, 5)), [7, 2, 1, 0, 4]);
@@ -64,9 +71,9 @@ Deno.test("mnist: pixel checksums match an independent computation; values are p
   // Expected values computed once with Python 3 over the decompressed files:
   //   px = gzip.open("train-images-idx3-ubyte.gz").read()[16:]
   //   sum(px); sum(p * (i % 997) for i, p in enumerate(px))
-  assert.deepEqual(checksums(m.train), [1_567_298_545, 780_612_564_224]);
-  assert.deepEqual(checksums(m.test), [264_923_200, 131_934_998_449]);
-  const x = m.train.images.data;
+  assert.deepEqual(checksumsBoth(m.train), [1_567_298_545, 780_612_564_224]);
+  assert.deepEqual(checksumsBoth(m.test), [264_923_200, 131_934_998_449]);
+  const x = datasetImages(m.train).data;
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < x.length; i++) {
     if (x[i] < lo) lo = x[i];
@@ -86,7 +93,8 @@ Deno.test("mnist: standardization gives (p/255 - 0.1307)/0.3081, mean ~0 and std
   );
   assert.deepEqual(m.normalization, { mean: MNIST_MEAN, std: MNIST_STD });
   assert.equal(m.train.count, 10_000);
-  const x = m.train.images.data;
+  assert.deepEqual(m.train.normalization, { mean: MNIST_MEAN, std: MNIST_STD });
+  const x = datasetImages(m.train).data;
   let s = 0, s2 = 0;
   for (let i = 0; i < x.length; i++) {
     s += x[i];
@@ -97,7 +105,7 @@ Deno.test("mnist: standardization gives (p/255 - 0.1307)/0.3081, mean ~0 and std
   assert.ok(Math.abs(std - 1) < 0.02, `std ${std}`);
   assert.ok(Math.abs(x[0] - (0 - MNIST_MEAN) / MNIST_STD) < 1e-6);
   assert.ok(Math.abs(x[152] - (3 / 255 - MNIST_MEAN) / MNIST_STD) < 1e-6);
-  assert.deepEqual(checksums(m.test, MNIST_MEAN, MNIST_STD), [264_923_200, 131_934_998_449]);
+  assert.deepEqual(checksumsBoth(m.test, MNIST_MEAN, MNIST_STD), [264_923_200, 131_934_998_449]);
 });
 
 Deno.test("mnist: validation is the last N training examples; limit caps every split", async () => {
@@ -106,9 +114,9 @@ Deno.test("mnist: validation is the last N training examples; limit caps every s
   assert.equal(m.train.count, 6000);
   assert.equal(m.validation?.count, 5000);
   assert.equal(m.test.count, 6000);
-  assert.deepEqual(m.validation!.images.shape, [5000, 1, 28, 28]);
+  assert.equal(m.validation!.pixels.length, 5000 * 784);
   assert.deepEqual(m.validation!.labels, all.train.labels.subarray(55_000));
-  assert.deepEqual(m.validation!.images.data, all.train.images.data.subarray(55_000 * 784));
+  assert.deepEqual(m.validation!.pixels, all.train.pixels.subarray(55_000 * 784));
   assert.deepEqual(m.train.labels, all.train.labels.subarray(0, 6000));
   const v = ok(await loadMnist({ dir: MNIST_DIR, offline: true, validation: 5000, limit: 100 })());
   assert.equal(v.validation?.count, 100);
@@ -212,7 +220,7 @@ function synth(n: number, opts: { labels?: number[]; side?: number; labelCount?:
 Deno.test("mnist: structural checks name the file, the offset, expected and got", () => {
   const good = ok(mnistFromIdx(...synth(3)));
   assert.equal(good.train.count, 3);
-  assert.equal(good.train.images.data[0], 1);
+  assert.equal(datasetImages(good.train).data[0], 1);
 
   const badLabel = left(mnistFromIdx(...synth(3, { labels: [1, 12, 0] })));
   assert.equal(badLabel.kind, "label-out-of-range");

@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import {
   add,
   argmax,
+  type Dataset,
+  datasetImages,
   type Labels,
   loadMnist,
   type Optimizer,
@@ -39,8 +41,7 @@ export function score<P extends Params>(
   return { accuracy: ok / labels.length, loss: m.criterion(z, labels).data[0] };
 }
 
-const slice = (t: Tensor, from: number, n: number) =>
-  new Tensor(t.data.slice(from * 784, (from + n) * 784), [n, 1, 28, 28]);
+const slice = (d: Dataset, from: number, n: number) => datasetImages(d, from, n);
 
 /**
  * Trains on the first `train` training digits for `steps` minibatches of `batch` (cycling in
@@ -58,7 +59,7 @@ export async function shortTrain<P extends Params>(
   const r = await loadMnist({ dir, offline: true, standardize: true, limit: train })();
   if (r._tag === "Left") throw new Error(`MNIST: ${JSON.stringify(r.left)}`);
   const { train: tr, test } = r.right;
-  const xHeld = slice(test.images, 0, held), yHeld = test.labels.slice(0, held);
+  const xHeld = slice(test, 0, held), yHeld = test.labels.slice(0, held);
   const before = score(m, m.params, xHeld, yHeld);
   const step = valueAndGrad((p: P, x: Tensor, y: Uint8Array) => {
     const loss = m.criterion(m.forward(p, x), y), extra = m.penalty?.(p) ?? null;
@@ -67,7 +68,7 @@ export async function shortTrain<P extends Params>(
   let params = m.params, state = opt.init(params);
   for (let s = 0; s < steps; s++) {
     const from = (s * batch) % (tr.count - batch + 1);
-    const [, g] = step(params, slice(tr.images, from, batch), tr.labels.slice(from, from + batch));
+    const [, g] = step(params, slice(tr, from, batch), tr.labels.slice(from, from + batch));
     ({ params, state } = opt.step(params, g, state));
   }
   return { before, after: score(m, params, xHeld, yHeld) };

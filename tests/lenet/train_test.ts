@@ -18,6 +18,7 @@ import {
 } from "../../src/lenet/train.ts";
 import { prngKey, randomNormal, split } from "../../src/tensor/random.ts";
 import { fromData, Tensor, tensor } from "../../src/tensor/tensor.ts";
+import { dataset, datasetImages } from "../../src/lenet/dataset.ts";
 
 const bits = (t: Tensor) => Array.from(new Uint32Array(new Float32Array(t.data).buffer));
 
@@ -69,6 +70,44 @@ Deno.test("gatherBatch copies the ordered rows and labels, converting the dtype"
   assert.equal(b64.x.data[5], images.data[4 * 784 + 5]);
   b.x.data[0] = 1e9; // the batch is a copy: the dataset is untouched
   assert.notEqual(images.data[2 * 784], 1e9);
+});
+
+Deno.test("gatherBatch from a uint8 Dataset scales the ordered rows exactly like datasetImages", () => {
+  const n = 6;
+  const pixels = Uint8Array.from({ length: n * 784 }, (_, i) => (i * 37 + (i >> 8)) % 256);
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i * 3) % 10);
+  const d = dataset(pixels, labels, { mean: 0.1307, std: 0.3081 });
+  const all = datasetImages(d);
+  const order = Int32Array.from([5, 1, 4, 0, 2, 3]);
+  for (const dtype of ["float32", "float64"] as const) {
+    const b = gatherBatch(d, undefined, order, 2, 3, dtype);
+    assert.equal(b.x.dtype, dtype);
+    assert.deepEqual(Array.from(b.labels), [labels[4], labels[0], labels[2]]);
+    const want = dtype === "float32" ? all : datasetImages(d, 0, n, "float64");
+    for (let i = 0; i < 3; i++) {
+      const k = order[2 + i];
+      assert.deepEqual(
+        Array.from(b.x.data.subarray(i * 784, (i + 1) * 784)),
+        Array.from(want.data.subarray(k * 784, (k + 1) * 784)),
+      );
+    }
+  }
+  // byte 3 -> (3/255 - 0.1307)/0.3081, rounded once to float32
+  const three = pixels.indexOf(3);
+  assert.equal(all.data[three], Math.fround(3 * (1 / (255 * 0.3081)) - 0.1307 / 0.3081));
+  assert.throws(() => gatherBatch(all, undefined, order, 0, 2), /labels are required/);
+});
+
+Deno.test("evaluate on a uint8 Dataset equals evaluate on its float images", () => {
+  const p = modern.init(prngKey(5));
+  const n = 23;
+  const pixels = Uint8Array.from({ length: n * 784 }, (_, i) => (i * 101 + (i >> 5)) % 256);
+  const labels = Uint8Array.from({ length: n }, (_, i) => (i * 7) % 10);
+  const d = dataset(pixels, labels, { mean: 0.2, std: 0.4 });
+  const opts = { batchSize: 10, confusion: true, errors: 4 };
+  const fromBytes = evaluate(modern, p, d, undefined, opts);
+  assert.deepEqual(fromBytes, evaluate(modern, p, datasetImages(d), labels, opts));
+  assert.equal(fromBytes.count, n);
 });
 
 Deno.test("train step: pure, deterministic, advances the counters, lowers the loss", () => {
