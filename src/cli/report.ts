@@ -3,7 +3,7 @@
  * report (inline SVG and CSS, no scripts, no network) for a training run folder.
  *
  * The run folder contract (`metrics.jsonl`, `report.json`) is documented in
- * `src/cli/report/run.ts`. Exit codes: 0 written, 1 a file is missing or invalid (the message
+ * `src/lenet/run_files.ts`. Exit codes: 0 written, 1 a file is missing or invalid (the message
  * names the file and line or field), 2 bad flags.
  *
  * @module
@@ -12,7 +12,7 @@
 import { either as E } from "npm:fp-ts@2.16.11";
 import { all, intFlag, parseFlags, pathFlag } from "./flags.ts";
 import { pickDigit, renderReport } from "./report/render.ts";
-import { formatRunError, readRun, REPORT_FILE } from "./report/run.ts";
+import { formatRunError, readRun, REPORT_FILE } from "../lenet/run_files.ts";
 
 const USAGE = `Usage: deno task report --run DIR [--out FILE] [--digit INDEX]
 

@@ -3,7 +3,9 @@
  * returned as insertion-ordered maps (no prototype pitfalls such as a `"__proto__"` key), the
  * offset of every object value kept for error messages, and duplicate keys rejected, which
  * `JSON.parse` silently resolves by keeping the last one. Also a UTF-8 validator that reports the
- * offset of the first bad byte. Internal: not exported from `mod.ts`.
+ * offset of the first bad byte, and {@link findJsonSyntaxError}, the same grammar used to say on
+ * which line and column a text `JSON.parse` rejected goes wrong (V8 omits the position for many
+ * errors; the run-folder readers must name the line). Internal: not exported from `mod.ts`.
  *
  * @module
  */
@@ -32,6 +34,8 @@ class Fail {
 }
 
 const MAX_DEPTH = 64;
+/** Deep enough for anything `JSON.parse` accepts in practice; bounds the recursion. */
+const SYNTAX_MAX_DEPTH = 512;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES: Record<string, string> = {
   '"': '"',
@@ -46,6 +50,46 @@ const ESCAPES: Record<string, string> = {
 
 /** Parses `text` as one JSON value (surrounding whitespace allowed), or says where it is not. */
 export function parseJsonStrict(text: string): { value: Json } | { error: JsonError } {
+  return parse(text, MAX_DEPTH, true);
+}
+
+/** A syntax error: 1-based line and column, and what was wrong there. */
+export interface JsonSyntaxError {
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+  /** What was wrong, e.g. `expected ',' or '}' in an object, found "x"`. */
+  readonly message: string;
+}
+
+/** The 1-based line and column of character `offset` in `text`. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1, start = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, column: offset - start + 1 };
+}
+
+/**
+ * The first syntax error of `text`, or null when `JSON.parse` would accept it: the strict grammar
+ * with duplicate keys allowed (as `JSON.parse` allows them) and a deeper nesting bound. Meant for
+ * the error path, after `JSON.parse` has thrown, so it builds values it then drops.
+ */
+export function findJsonSyntaxError(text: string): JsonSyntaxError | null {
+  const r = parse(text, SYNTAX_MAX_DEPTH, false);
+  return "error" in r ? { ...lineColumn(text, r.error.offset), message: r.error.message } : null;
+}
+
+function parse(
+  text: string,
+  maxDepth: number,
+  rejectDuplicates: boolean,
+): { value: Json } | { error: JsonError } {
   let i = 0;
   const fail = (why: string, at = i): never => {
     throw new Fail(at, why);
@@ -88,7 +132,7 @@ export function parseJsonStrict(text: string): { value: Json } | { error: JsonEr
     }
   };
   const value = (depth: number): Json => {
-    if (depth > MAX_DEPTH) fail(`nesting deeper than ${MAX_DEPTH} levels`);
+    if (depth > maxDepth) fail(`nesting deeper than ${maxDepth} levels`);
     ws();
     const c = text[i];
     if (c === "{") {
@@ -104,7 +148,9 @@ export function parseJsonStrict(text: string): { value: Json } | { error: JsonEr
         if (text[i] !== '"') fail(`expected a string key, found ${found()}`);
         const keyAt = i;
         const key = string();
-        if (obj.entries.has(key)) fail(`duplicate key ${JSON.stringify(key)}`, keyAt);
+        if (rejectDuplicates && obj.entries.has(key)) {
+          fail(`duplicate key ${JSON.stringify(key)}`, keyAt);
+        }
         ws();
         if (text[i] !== ":") {
           fail(`expected ':' after key ${JSON.stringify(key)}, found ${found()}`);

@@ -1,7 +1,9 @@
 /**
  * What a training run writes into its folder after each epoch: one JSON line in `metrics.jsonl`
- * (the run-folder contract of `deno task report`, `src/cli/report/run.ts`, which ignores the
- * extra keys), plus per-class precision and recall from a confusion matrix (`deno task eval`).
+ * (the run-folder contract of `deno task report`, `run_files.ts`, whose reader keeps the first
+ * seven keys and ignores the rest), plus per-class precision and recall from a confusion matrix
+ * (`deno task eval`). Every line is checked with the reader's own validation before it is
+ * written, so what the trainer writes always reads back.
  *
  * `metrics.jsonl`, one object per completed epoch, keys in this order:
  * `epoch` (1-based), `train_loss` and `train_accuracy` (running over the epoch's batches, before
@@ -17,6 +19,7 @@ import { taskEither as TE } from "npm:fp-ts@2.16.11";
 import type { TaskEither } from "../tensor/result.ts";
 import { CheckpointError } from "./safetensors.ts";
 import { writeFileAtomic } from "./checkpoint.ts";
+import { checkEpochMetrics, type ReportEpoch } from "./run_files.ts";
 
 /**
  * One line of `metrics.jsonl`.
@@ -111,7 +114,9 @@ function round(v: number, digits = 6): number {
 }
 
 /**
- * The JSON line of an epoch (keys in the contract's order).
+ * The JSON line of an epoch (keys in the contract's order, no newline). The rounded values are
+ * validated as the reader validates them; an invalid one (an accuracy above 1, a negative or
+ * non-finite loss, ...) throws an `Error` naming the field.
  *
  * @example
  * ```ts
@@ -123,7 +128,7 @@ function round(v: number, digits = 6): number {
  * ```
  */
 export function metricsLine(m: EpochMetrics): string {
-  const o: Record<string, number> = {
+  const read: ReportEpoch = checkEpochMetrics({
     epoch: m.epoch,
     train_loss: round(m.train_loss),
     train_accuracy: round(m.train_accuracy),
@@ -131,9 +136,8 @@ export function metricsLine(m: EpochMetrics): string {
     test_accuracy: round(m.test_accuracy),
     examples_per_s: round(m.examples_per_s, 1),
     epoch_seconds: round(m.epoch_seconds, 3),
-    step: m.step,
-    lr: m.lr,
-  };
+  });
+  const o: Record<string, number> = { ...read, step: m.step, lr: m.lr };
   if (m.validation_loss !== undefined) o.validation_loss = round(m.validation_loss);
   if (m.validation_accuracy !== undefined) o.validation_accuracy = round(m.validation_accuracy);
   return JSON.stringify(o);
@@ -143,10 +147,21 @@ function ioError(path: string, e: unknown): CheckpointError {
   return new CheckpointError(path, null, `cannot write: ${e instanceof Error ? e.message : e}`);
 }
 
-/** Appends one epoch's line to `metrics.jsonl`. */
+/**
+ * Appends one epoch's line to `metrics.jsonl` (the file at `path`; its folder must exist). A
+ * record that fails {@link metricsLine}'s validation is a Left and nothing is written.
+ */
 export function appendMetrics(path: string, m: EpochMetrics): TaskEither<CheckpointError, void> {
+  let line: string;
+  try {
+    line = metricsLine(m);
+  } catch (e) {
+    return TE.left(
+      new CheckpointError(path, null, `not written: ${e instanceof Error ? e.message : e}`),
+    );
+  }
   return TE.tryCatch(
-    () => Deno.writeTextFile(path, `${metricsLine(m)}\n`, { append: true }),
+    () => Deno.writeTextFile(path, `${line}\n`, { append: true }),
     (e) => ioError(path, e),
   );
 }

@@ -1,14 +1,12 @@
 /**
  * The trainer's `report.json`, in the run-folder contract of `deno task report`
- * (`src/cli/report/run.ts`): the test confusion matrix, the most confidently wrong test digits,
+ * (`run_files.ts`): the test confusion matrix, the most confidently wrong test digits,
  * the convolution filters, and for the first test digit of each class the feature and delta maps
  * of every layer.
  *
  * @module
  */
 
-import { REPORT_FORMAT, REPORT_VERSION, type RunReport } from "../cli/report/run.ts";
-import { chosenDigit, digitRecord, filterBank, layerMaps } from "../cli/report/summary.ts";
 import { softmax } from "../tensor/softmax.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { traceLayers } from "./inspect.ts";
@@ -16,6 +14,8 @@ import { type Dataset, datasetImages } from "./dataset.ts";
 import type { Variant } from "./model.ts";
 import { flattenParams, type Params } from "./params.ts";
 import type { Normalization } from "./run_checkpoint.ts";
+import { REPORT_FORMAT, REPORT_VERSION, type RunReport } from "./run_files.ts";
+import { chosenDigit, digitRecord, filterBank, layerMaps } from "./run_summary.ts";
 import type { Evaluation } from "./train.ts";
 
 const PIXELS = 784;

@@ -20,9 +20,10 @@ import type { DataError } from "./data_error.ts";
 import type { DownloadEvent } from "./download.ts";
 import { type Dataset, sliceDataset } from "./dataset.ts";
 import { loadMnist } from "./mnist.ts";
-import { writeReportFile } from "../cli/report/summary.ts";
 import { appendMetrics, type EpochMetrics, truncateMetrics } from "./metrics.ts";
 import { buildRunReport } from "./run_report.ts";
+import { METRICS_FILE, REPORT_FILE } from "./run_files.ts";
+import { writeReportFile } from "./run_summary.ts";
 import { getVariant, type Variant } from "./model.ts";
 import type { Params } from "./params.ts";
 import {
@@ -83,8 +84,8 @@ export interface RunFiles {
 export const RUN_FILES: RunFiles = Object.freeze({
   checkpoint: "checkpoint.safetensors",
   best: "best.safetensors",
-  metrics: "metrics.jsonl",
-  report: "report.json",
+  metrics: METRICS_FILE,
+  report: REPORT_FILE,
 });
 
 /**

@@ -97,7 +97,7 @@ Deno.test("report: missing or invalid run files exit 1 naming the file and line"
     assert.equal(await reportMain(["--run", `${dir}/run`], c3.io), 1);
     assert.equal(
       c3.err[0],
-      `report: ${dir}/run/report.json:2: not valid JSON (column 15: unexpected ","; expected a property name)`,
+      `report: ${dir}/run/report.json:2: not valid JSON (column 15: expected a string key, found ",")`,
     );
 
     await Deno.remove(`${dir}/run/report.json`);

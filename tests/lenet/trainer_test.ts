@@ -4,7 +4,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from "../../src/lenet/config.t
 import { flattenParams, type Params } from "../../src/lenet/params.ts";
 import { loadRun } from "../../src/lenet/run_checkpoint.ts";
 import { train, type TrainRun } from "../../src/lenet/trainer.ts";
-import { formatRunError, readRun } from "../../src/cli/report/run.ts";
+import { formatRunError, readRun } from "../../src/lenet/run_files.ts";
 import { renderReport } from "../../src/cli/report/render.ts";
 
 const MNIST = Deno.env.get("MNIST_DIR") ??

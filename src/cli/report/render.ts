@@ -12,7 +12,14 @@ import { htmlDocument, section, table } from "./document.ts";
 import { heatMap } from "./heatmap.ts";
 import { el, join, type Markup, text } from "./html.ts";
 import { digitGrid, type GridItem, imageGrid, type Map2d } from "./images.ts";
-import type { ChosenDigit, EpochMetrics, FilterBank, LayerMaps, Run, RunReport } from "./run.ts";
+import type {
+  ChosenDigit,
+  FilterBank,
+  LayerMaps,
+  ReportEpoch,
+  Run,
+  RunReport,
+} from "../../lenet/run_files.ts";
 
 /** Curve colours: train blue and solid, test red and dashed (readable without colour too). */
 const TRAIN = "#0969da", TEST = "#cf222e";
@@ -38,8 +45,8 @@ export function pickDigit(
   );
 }
 
-function curves(metrics: readonly EpochMetrics[]): Markup {
-  const pts = (f: (m: EpochMetrics) => number) =>
+function curves(metrics: readonly ReportEpoch[]): Markup {
+  const pts = (f: (m: ReportEpoch) => number) =>
     metrics.map((m) => [m.epoch, f(m)] as [number, number]);
   const loss = lineChart({
     title: "Loss per epoch",

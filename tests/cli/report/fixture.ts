@@ -2,15 +2,21 @@
  * A synthetic but realistic run folder for the report tests and the report screenshot: six
  * epochs of falling loss, a 1,000-example "test set" whose logits are drawn with the library's
  * seeded PRNG (so the confusion matrix and the confident mistakes come out of the real builders
- * in `summary.ts`), a conv1 bank of random 5x5 filters, and layer maps for two digits computed
- * by the demo's fixed edge bank (real ops) plus made-up fully connected layers and deltas.
+ * in `src/lenet/run_summary.ts`), a conv1 bank of random 5x5 filters, and layer maps for two
+ * digits computed by the demo's fixed edge bank (real ops) plus made-up fully connected layers
+ * and deltas.
  */
 
 import { edgeBankModel } from "../../../src/cli/demo/model.ts";
-import type { EpochMetrics, RunReport } from "../../../src/cli/report/run.ts";
-import { REPORT_FORMAT, REPORT_VERSION } from "../../../src/cli/report/run.ts";
+import { either as E } from "npm:fp-ts@2.16.11";
+import { appendMetrics, type EpochMetrics } from "../../../src/lenet/metrics.ts";
 import {
-  appendMetrics,
+  METRICS_FILE,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+  type RunReport,
+} from "../../../src/lenet/run_files.ts";
+import {
   chosenDigit,
   classify,
   confusionMatrix,
@@ -19,7 +25,7 @@ import {
   layerMaps,
   mostConfidentWrong,
   writeReportFile,
-} from "../../../src/cli/report/summary.ts";
+} from "../../../src/lenet/run_summary.ts";
 import { prngKey, randomNormal, split } from "../../../src/tensor/random.ts";
 import { fromData, Tensor } from "../../../src/tensor/tensor.ts";
 
@@ -29,7 +35,7 @@ export interface FixtureDigit {
   readonly pixels: ArrayLike<number>;
 }
 
-/** Six epochs of plausible LeNet-5 metrics. */
+/** Six epochs of plausible LeNet-5 metrics (938 steps of 64 examples per epoch). */
 export function syntheticMetrics(epochs = 6): EpochMetrics[] {
   return Array.from({ length: epochs }, (_, k) => {
     const e = k + 1;
@@ -43,6 +49,8 @@ export function syntheticMetrics(epochs = 6): EpochMetrics[] {
       test_accuracy: Number((1 - testLoss / 3.6).toFixed(4)),
       examples_per_s: 2400 + 37 * k,
       epoch_seconds: Number((60000 / (2400 + 37 * k)).toFixed(2)),
+      step: 938 * e,
+      lr: 0.001,
     };
   });
 }
@@ -143,6 +151,10 @@ export async function writeSyntheticRun(
   dir: string,
   opts: { withReport?: boolean; digits?: readonly FixtureDigit[] } = {},
 ): Promise<void> {
-  for (const m of syntheticMetrics()) await appendMetrics(dir, m);
+  await Deno.mkdir(dir, { recursive: true });
+  for (const m of syntheticMetrics()) {
+    const appended = await appendMetrics(`${dir}/${METRICS_FILE}`, m)();
+    if (E.isLeft(appended)) throw appended.left;
+  }
   if (opts.withReport ?? true) await writeReportFile(dir, syntheticReport(opts.digits));
 }

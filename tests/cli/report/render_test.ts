@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { either as E } from "npm:fp-ts@2.16.11";
 import { pickDigit, renderReport } from "../../../src/cli/report/render.ts";
-import type { Run } from "../../../src/cli/report/run.ts";
+import type { Run } from "../../../src/lenet/run_files.ts";
 import { syntheticMetrics, syntheticReport } from "./fixture.ts";
 import { byTag, findAll, parse, textOf } from "./xml.ts";
 

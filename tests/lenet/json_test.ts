@@ -1,19 +1,20 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.3.0";
-import { findJsonSyntaxError, lineColumn } from "../../../src/cli/report/json_syntax.ts";
+import { findJsonSyntaxError, lineColumn } from "../../src/lenet/json.ts";
 
 Deno.test("findJsonSyntaxError names the line and column of the first error", () => {
   const cases: [string, number, number, RegExp][] = [
     ['{\n  "a": }', 2, 8, /expected a JSON value/],
-    ['{"a": 1,\n\n}', 3, 1, /expected a property name/],
-    ["[1, 2", 1, 6, /end of file; expected ',' or '\]'/],
+    ['{"a": 1,\n\n}', 3, 1, /expected a string key/],
+    ["[1, 2", 1, 6, /expected ',' or '\]' in an array, found the end of the text/],
     ['{"a": 1} x', 1, 10, /after the JSON value/],
-    ["", 1, 1, /end of file/],
+    ["", 1, 1, /found the end of the text/],
     ['{"a":\n  [1, 2,\n   tru]}', 3, 4, /expected a JSON value/],
     ['"tab\there"', 1, 5, /control character/],
-    ['"\\x"', 1, 2, /bad escape/],
+    ['"\\x"', 1, 2, /invalid escape/],
     ['{"a" 1}', 1, 6, /expected ':'/],
     ["01", 1, 2, /after the JSON value/],
+    ['{"a": 1, "a": 2', 1, 16, /expected ',' or '}'/],
   ];
   for (const [text, line, column, msg] of cases) {
     const e = findJsonSyntaxError(text);

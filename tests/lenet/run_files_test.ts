@@ -6,9 +6,10 @@ import {
   parseReport,
   readRun,
   type RunError,
-} from "../../../src/cli/report/run.ts";
-import { metricsLine, reportJson } from "../../../src/cli/report/summary.ts";
-import { syntheticMetrics, syntheticReport } from "./fixture.ts";
+} from "../../src/lenet/run_files.ts";
+import { metricsLine } from "../../src/lenet/metrics.ts";
+import { reportJson } from "../../src/lenet/run_summary.ts";
+import { syntheticMetrics, syntheticReport } from "../cli/report/fixture.ts";
 
 const left = <A>(e: E.Either<RunError, A>): RunError => {
   if (E.isRight(e)) assert.fail("expected an error");
@@ -28,10 +29,11 @@ const good = {
 
 Deno.test("parseMetrics reads the lines the writer writes, ignoring blanks and extra keys", () => {
   const ms = syntheticMetrics();
-  const text = ms.map(metricsLine).join("") + "\n\n";
+  const text = ms.map((m) => metricsLine(m) + "\n").join("") + "\n\n";
   const got = parseMetrics(text, "m.jsonl");
   assert.ok(E.isRight(got));
-  assert.deepEqual(got.right, ms);
+  // The reader keeps the report's seven fields; step and lr are the trainer's extras.
+  assert.deepEqual(got.right, ms.map(({ step: _s, lr: _l, ...drawn }) => drawn));
   const extra = parseMetrics(line({ ...good, lr: 0.01 }), "m.jsonl");
   assert.ok(E.isRight(extra));
   assert.deepEqual(extra.right, [good]);
@@ -41,7 +43,7 @@ Deno.test("parseMetrics names the file and line of a bad line, and what is wrong
   const bad = (text: string) => formatRunError(left(parseMetrics(text, "run/metrics.jsonl")));
   assert.equal(
     bad(line(good) + "\n" + '{"epoch": 2, "train_loss": }'),
-    'run/metrics.jsonl:2: not valid JSON (column 28: unexpected "}"; expected a JSON value)',
+    'run/metrics.jsonl:2: not valid JSON (column 28: expected a JSON value, found "}")',
   );
   assert.equal(
     bad(line(good) + "\n\n" + line({ ...good, epoch: 2, test_accuracy: 97.5 })),
@@ -140,7 +142,7 @@ Deno.test("parseReport names the line of a syntax error", () => {
   assert.equal(e.line, 3);
   assert.match(
     formatRunError(e),
-    /^r\.json:3: not valid JSON \(column 15: unexpected "1"; expected ':'\)$/,
+    /^r\.json:3: not valid JSON \(column 15: expected ':' after key "num_classes", found "1"\)$/,
   );
 });
 
@@ -155,7 +157,10 @@ Deno.test("readRun: report.json optional, missing folder and metrics named", asy
       formatRunError(left(await readRun(dir))),
       `${dir}/metrics.jsonl: not found (the trainer appends it after every epoch)`,
     );
-    await Deno.writeTextFile(`${dir}/metrics.jsonl`, syntheticMetrics().map(metricsLine).join(""));
+    await Deno.writeTextFile(
+      `${dir}/metrics.jsonl`,
+      syntheticMetrics().map((m) => metricsLine(m) + "\n").join(""),
+    );
     const partial = await readRun(dir);
     assert.ok(E.isRight(partial));
     assert.equal(partial.right.report, null);

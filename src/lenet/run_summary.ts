@@ -1,6 +1,7 @@
 /**
- * The trainer's side of the run-folder contract (`run.ts`): turn the model's outputs into the
- * records of `report.json` and write the two files.
+ * The trainer's side of `report.json` in the run-folder contract (`run_files.ts`): turn the
+ * model's outputs into its records and write the file. `run_report.ts` assembles them for a
+ * trained LeNet-5; `metrics.ts` writes the other file, `metrics.jsonl`.
  *
  * How the trainer is expected to use it, at the end of training:
  *
@@ -18,28 +19,25 @@
  * await writeReportFile(runDir, report);
  * ```
  *
- * and after every epoch `await appendMetrics(runDir, metrics)`. The feature and delta maps come
- * from the model's forward and backward pass for one digit (`layerMaps` only packages them).
+ * The feature and delta maps come from the model's forward and backward pass for one digit
+ * (`layerMaps` only packages them). Internal: not exported from `mod.ts`.
  *
  * @module
  */
 
-import { argmax } from "../../tensor/reduce.ts";
-import { softmax } from "../../tensor/softmax.ts";
-import type { Tensor } from "../../tensor/tensor.ts";
+import { argmax } from "../tensor/reduce.ts";
+import { softmax } from "../tensor/softmax.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 import {
-  checkEpochMetrics,
   checkRunReport,
   type ChosenDigit,
   type DigitRecord,
-  type EpochMetrics,
   type FilterBank,
   IMAGE_SIDE,
   type LayerMaps,
-  METRICS_FILE,
   REPORT_FILE,
   type RunReport,
-} from "./run.ts";
+} from "./run_files.ts";
 
 const fmtShape = (s: readonly number[]) => `[${s.join(", ")}]`;
 
@@ -236,29 +234,9 @@ export function chosenDigit(
   return { ...digit, delta_label: deltaLabel, layers };
 }
 
-/** One `metrics.jsonl` line (with its newline), validated against the contract. */
-export function metricsLine(m: EpochMetrics): string {
-  const v = checkEpochMetrics(m);
-  return JSON.stringify({
-    epoch: v.epoch,
-    train_loss: v.train_loss,
-    train_accuracy: v.train_accuracy,
-    test_loss: v.test_loss,
-    test_accuracy: v.test_accuracy,
-    examples_per_s: v.examples_per_s,
-    epoch_seconds: v.epoch_seconds,
-  }) + "\n";
-}
-
 /** The `report.json` text, validated against the contract (throws naming the bad field). */
 export function reportJson(r: RunReport): string {
   return JSON.stringify(checkRunReport(r)) + "\n";
-}
-
-/** Appends one epoch's line to `<dir>/metrics.jsonl` (creating the folder and the file). */
-export async function appendMetrics(dir: string, m: EpochMetrics): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/${METRICS_FILE}`, metricsLine(m), { append: true });
 }
 
 /**

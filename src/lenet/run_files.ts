@@ -11,20 +11,26 @@
  *   `epoch` is an integer >= 1; losses are finite and >= 0 (means over the epoch / the test
  *   set); accuracies are fractions in [0, 1] (not percent); `examples_per_s` > 0 and
  *   `epoch_seconds` >= 0 are training throughput and wall time. Other keys are allowed and
- *   ignored (room for `lr` and friends). Blank lines are ignored. A line whose epoch is not
+ *   ignored: the trainer also writes `step`, `lr` and the validation figures (the full line is
+ *   {@link EpochMetrics} in `metrics.ts`; the reader keeps {@link ReportEpoch}, the part above).
+ *   Blank lines are ignored. A line whose epoch is not
  *   greater than the previous line's starts a resumed segment: the earlier lines from that epoch
  *   on are replaced (a run resumed from a checkpoint re-appends the epochs it redoes).
  * - `report.json`, written once at the end of training (see {@link RunReport} for every field);
  *   until it exists the report shows the curves only.
  *
- * Writers for both files (`metricsLine`, `reportJson`) live in `summary.ts` and go through the
- * same validation, so a file the trainer writes always reads back.
+ * The writers (`metricsLine` and `appendMetrics` in `metrics.ts`, `reportJson` and
+ * `writeReportFile` in `run_summary.ts`) go through the same validation
+ * ({@link checkEpochMetrics}, {@link checkRunReport}), so a file the trainer writes always reads
+ * back. `deno task report` (`src/cli/report.ts`) reads and draws.
+ * Internal: not exported from `mod.ts`.
  *
  * @module
  */
 
 import { either as E } from "npm:fp-ts@2.16.11";
-import { findJsonSyntaxError } from "./json_syntax.ts";
+import { findJsonSyntaxError } from "./json.ts";
+import type { EpochMetrics } from "./metrics.ts";
 
 /** File name of the per-epoch metrics in a run folder. */
 export const METRICS_FILE = "metrics.jsonl";
@@ -37,23 +43,20 @@ export const REPORT_VERSION = 1;
 /** Side of the square input images (MNIST). */
 export const IMAGE_SIDE = 28;
 
-/** One line of `metrics.jsonl`. */
-export interface EpochMetrics {
-  /** 1-based epoch number. */
-  readonly epoch: number;
-  /** Mean training loss over the epoch. */
-  readonly train_loss: number;
-  /** Training accuracy over the epoch, in [0, 1]. */
-  readonly train_accuracy: number;
-  /** Mean loss over the test set after the epoch. */
-  readonly test_loss: number;
-  /** Test accuracy after the epoch, in [0, 1]. */
-  readonly test_accuracy: number;
-  /** Training throughput. */
-  readonly examples_per_s: number;
-  /** Wall time of the epoch (training, not evaluation). */
-  readonly epoch_seconds: number;
-}
+/**
+ * What the reader keeps of a `metrics.jsonl` line: the fields the report draws, all required.
+ * Lines written before `step` and `lr` existed still read.
+ */
+export type ReportEpoch = Pick<
+  EpochMetrics,
+  | "epoch"
+  | "train_loss"
+  | "train_accuracy"
+  | "test_loss"
+  | "test_accuracy"
+  | "examples_per_s"
+  | "epoch_seconds"
+>;
 
 /** A test digit and the model's answer. */
 export interface DigitRecord {
@@ -220,8 +223,8 @@ function shapeOf(v: Json, path: string, ranks: readonly number[]): number[] {
 
 const product = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Validates one metrics object (`path` prefixes field names in messages). */
-function readMetrics(v: Json): EpochMetrics {
+/** Validates one metrics object, keeping the {@link ReportEpoch} fields. */
+function readMetrics(v: Json): ReportEpoch {
   const o = obj(v, "");
   const acc = { min: 0, max: 1 };
   return {
@@ -236,7 +239,7 @@ function readMetrics(v: Json): EpochMetrics {
 }
 
 /** Validates a metrics record the way the reader does; throws a message naming the field. */
-export function checkEpochMetrics(m: EpochMetrics): EpochMetrics {
+export function checkEpochMetrics(m: ReportEpoch): ReportEpoch {
   try {
     return readMetrics(m);
   } catch (e) {
@@ -246,11 +249,24 @@ export function checkEpochMetrics(m: EpochMetrics): EpochMetrics {
 }
 
 /**
+ * The error for `text` that `JSON.parse` rejected: where it goes wrong and how. `line` is the
+ * line in the file when `text` is one line of it; otherwise the line is found in `text`.
+ */
+function notJson(file: string, text: string, line?: number): RunError {
+  const syn = findJsonSyntaxError(text);
+  return {
+    file,
+    line: line ?? syn?.line,
+    message: `not valid JSON (column ${syn?.column ?? 1}: ${syn?.message ?? "syntax error"})`,
+  };
+}
+
+/**
  * Parses `metrics.jsonl` text. Errors name `file` and the 1-based line. See the module doc for
  * blank lines and resumed runs.
  */
-export function parseMetrics(text: string, file: string): E.Either<RunError, EpochMetrics[]> {
-  const out: EpochMetrics[] = [];
+export function parseMetrics(text: string, file: string): E.Either<RunError, ReportEpoch[]> {
+  const out: ReportEpoch[] = [];
   const lines = text.split("\n");
   for (let k = 0; k < lines.length; k++) {
     const line = lines[k].trim();
@@ -259,12 +275,7 @@ export function parseMetrics(text: string, file: string): E.Either<RunError, Epo
     try {
       v = JSON.parse(line);
     } catch {
-      const syn = findJsonSyntaxError(line);
-      return E.left({
-        file,
-        line: k + 1,
-        message: `not valid JSON (column ${syn?.column ?? 1}: ${syn?.message ?? "syntax error"})`,
-      });
+      return E.left(notJson(file, line, k + 1));
     }
     try {
       const m = readMetrics(v);
@@ -404,12 +415,7 @@ export function parseReport(text: string, file: string): E.Either<RunError, RunR
   try {
     v = JSON.parse(text);
   } catch {
-    const syn = findJsonSyntaxError(text);
-    return E.left({
-      file,
-      line: syn?.line,
-      message: `not valid JSON (column ${syn?.column ?? 1}: ${syn?.message ?? "syntax error"})`,
-    });
+    return E.left(notJson(file, text));
   }
   try {
     return E.right(readReport(v));
@@ -424,7 +430,7 @@ export interface Run {
   /** The folder as given. */
   readonly dir: string;
   /** The epochs, in order. */
-  readonly metrics: readonly EpochMetrics[];
+  readonly metrics: readonly ReportEpoch[];
   /** The end-of-training data, or null while training has not finished. */
   readonly report: RunReport | null;
 }

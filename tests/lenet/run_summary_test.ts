@@ -1,21 +1,25 @@
 import assert from "node:assert/strict";
 import { either as E } from "npm:fp-ts@2.16.11";
-import { parseMetrics, REPORT_FORMAT, REPORT_VERSION } from "../../../src/cli/report/run.ts";
+import { appendMetrics, metricsLine } from "../../src/lenet/metrics.ts";
 import {
-  appendMetrics,
+  METRICS_FILE,
+  parseMetrics,
+  REPORT_FORMAT,
+  REPORT_VERSION,
+} from "../../src/lenet/run_files.ts";
+import {
   classify,
   confusionMatrix,
   digitRecord,
   filterBank,
   layerMaps,
-  metricsLine,
   mostConfidentWrong,
   pixelBytes,
   reportJson,
   writeReportFile,
-} from "../../../src/cli/report/summary.ts";
-import { tensor, zeros } from "../../../src/tensor/tensor.ts";
-import { syntheticMetrics, syntheticReport } from "./fixture.ts";
+} from "../../src/lenet/run_summary.ts";
+import { tensor, zeros } from "../../src/tensor/tensor.ts";
+import { syntheticMetrics, syntheticReport } from "../cli/report/fixture.ts";
 
 Deno.test("confusionMatrix counts (true, predicted) pairs and rejects bad classes", () => {
   assert.deepEqual(confusionMatrix([0, 1, 1, 2, 2, 2], [0, 1, 0, 2, 1, 2], 3), [
@@ -100,8 +104,11 @@ Deno.test("layerMaps drops a batch axis of 1 and rounds to 6 significant digits"
 
 Deno.test("metricsLine and reportJson validate what they write", () => {
   const m = syntheticMetrics()[0];
-  assert.equal(metricsLine(m), JSON.stringify(m) + "\n");
+  assert.equal(metricsLine(m), JSON.stringify(m));
   assert.throws(() => metricsLine({ ...m, test_accuracy: 98.2 }), /test_accuracy: 98.2 is above 1/);
+  // Validated after rounding: a throughput that rounds to 0 would not read back.
+  assert.throws(() => metricsLine({ ...m, examples_per_s: 0.04 }), /examples_per_s: 0 must be/);
+  assert.throws(() => metricsLine({ ...m, train_loss: NaN }), /train_loss: expected a finite/);
   const r = syntheticReport();
   assert.equal(r.format, REPORT_FORMAT);
   assert.equal(r.version, REPORT_VERSION);
@@ -123,8 +130,17 @@ Deno.test("the synthetic run's confusion and mistakes come out consistent", () =
 Deno.test("appendMetrics and writeReportFile write files the reader accepts, atomically", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    for (const m of syntheticMetrics(3)) await appendMetrics(`${dir}/run`, m);
-    const text = await Deno.readTextFile(`${dir}/run/metrics.jsonl`);
+    await Deno.mkdir(`${dir}/run`);
+    const file = `${dir}/run/${METRICS_FILE}`;
+    for (const m of syntheticMetrics(3)) assert.ok(E.isRight(await appendMetrics(file, m)()));
+    const bad = await appendMetrics(file, { ...syntheticMetrics(4)[3], test_accuracy: 98.2 })();
+    assert.ok(E.isLeft(bad));
+    assert.equal(
+      bad.left.message,
+      `${file}: not written: metrics: test_accuracy: 98.2 is above 1`,
+    );
+    const text = await Deno.readTextFile(file);
+    assert.equal(text.split("\n").length, 4, "three lines, nothing from the rejected record");
     const parsed = parseMetrics(text, "m");
     assert.ok(E.isRight(parsed));
     assert.equal(parsed.right.length, 3);
