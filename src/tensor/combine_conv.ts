@@ -40,7 +40,7 @@ import { convForward, convGrads } from "./kernels/dispatch.ts";
 import { softmaxGradLoop, softmaxLoop } from "./kernels/softmax.ts";
 import { allocData, Tensor, type TensorData } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
-import { checkGrad } from "./validate.ts";
+import { checkDelta, checkGrad } from "./validate.ts";
 
 /** `alpha = softmax(c)` over the inputs (axis 0) of `c` `[Cin, Cout]`, or its log. */
 function weights(c: Tensor, log = false): TensorData {
@@ -203,16 +203,13 @@ function combineGrads(
   w: TensorData,
   [needX, needB]: [boolean, boolean],
 ): { dx: Tensor | null; dk: Tensor; dc: Tensor; db: Tensor | null } {
-  const expected = [g.batch, g.outC, g.outH, g.outW];
-  if (delta.rank !== 4 || delta.shape.some((d, i) => d !== expected[i])) {
-    throw new TensorError(
-      op,
-      `delta ${fmtShape(delta.shape)} must have the forward output's shape ${
-        fmtShape(expected)
-      } (x ${fmtShape(x.shape)}, k ${fmtShape(k.shape)}); pass the gradient of ` +
-        `combineConv2d's output with the same inputs and options`,
-    );
-  }
+  checkDelta(
+    op,
+    delta,
+    [g.batch, g.outC, g.outH, g.outW],
+    `x ${fmtShape(x.shape)}, k ${fmtShape(k.shape)}`,
+    "pass the gradient of combineConv2d's output with the same inputs and options",
+  );
   checkSameDType(op, [["delta", delta], ["x", x]]);
   const khw = g.kh * g.kw, cin = g.inC, cout = g.outC;
   // G = conv2d's weight gradient of the effective weight; dX and db come from the same call.

@@ -38,6 +38,7 @@ import type { Conv2dGeometry } from "./kernels/conv.ts";
 import { convForward, convGrads } from "./kernels/dispatch.ts";
 import { allocData, Tensor, type TensorData } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
+import { checkDelta } from "./validate.ts";
 
 /**
  * For each output map, the input maps it reads (each listed once). Connection `c` is the `c`-th
@@ -279,16 +280,13 @@ function connectedGrads(
   w: TensorData,
   [needX, needK, needB]: [boolean, boolean, boolean],
 ): { dx: Tensor | null; dkernels: Tensor | null; dbias: Tensor | null } {
-  const expected = [g.batch, g.outC, g.outH, g.outW];
-  if (delta.rank !== 4 || delta.shape.some((d, i) => d !== expected[i])) {
-    throw new TensorError(
-      op,
-      `delta ${fmtShape(delta.shape)} must have the forward output's shape ${
-        fmtShape(expected)
-      } (x ${fmtShape(x.shape)}, kernels ${fmtShape(kernels.shape)}); pass the gradient of ` +
-        `connectedConv2d's output with the same x, kernels, table and options`,
-    );
-  }
+  checkDelta(
+    op,
+    delta,
+    [g.batch, g.outC, g.outH, g.outW],
+    `x ${fmtShape(x.shape)}, kernels ${fmtShape(kernels.shape)}`,
+    "pass the gradient of connectedConv2d's output with the same x, kernels, table and options",
+  );
   checkSameDType(op, [["delta", delta], ["x", x]]);
   const dx = needX ? allocData(x.dtype, x.size) : null;
   const dw = needK ? allocData(x.dtype, w.length) : null;

@@ -23,6 +23,7 @@ import {
 import { convForward, convGrads } from "./kernels/dispatch.ts";
 import { allocData, type Shape, Tensor } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
+import { checkDelta } from "./validate.ts";
 
 /**
  * The output shape `[N, O, Ho, Wo]` of `conv2d(x, w, b, opts)` for inputs of these shapes, with
@@ -252,16 +253,14 @@ function conv2dGrads(
   const op = reluOut ? "conv2dReluBackward" : "conv2dBackward";
   const { geometry: g } = resolveConv2d(op, x.shape, w.shape, opts);
   const expected = [g.batch, g.outC, g.outH, g.outW];
-  if (delta.rank !== 4 || delta.shape.some((d, i) => d !== expected[i])) {
-    throw new TensorError(
-      op,
-      `delta ${fmtShape(delta.shape)} must have the forward output's shape ${
-        fmtShape(expected)
-      } (x ${fmtShape(x.shape)}, w ${fmtShape(w.shape)}, options ${fmtConvOptions(opts)}); ` +
-        `pass the gradient of ${reluOut ? "conv2dRelu" : "conv2d"}'s output with the same x, ` +
-        `w and options`,
-    );
-  }
+  checkDelta(
+    op,
+    delta,
+    expected,
+    `x ${fmtShape(x.shape)}, w ${fmtShape(w.shape)}, options ${fmtConvOptions(opts)}`,
+    `pass the gradient of ${reluOut ? "conv2dRelu" : "conv2d"}'s output with the same x, w and ` +
+      `options`,
+  );
   if (reluOut && (reluOut.rank !== 4 || reluOut.shape.some((d, i) => d !== expected[i]))) {
     throw new TensorError(
       op,

@@ -21,6 +21,7 @@ import {
 } from "./kernels/conv.ts";
 import { allocData, Tensor, type TensorData } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
+import { checkDelta } from "./validate.ts";
 
 /**
  * Padding mode of {@link correlate2d} and {@link convolve2d}: `"valid"` (no padding), `"full"`
@@ -174,15 +175,13 @@ function corrGrads(
   kData: TensorData,
   g: Conv2dGeometry,
 ): { da: TensorData; dk: TensorData } {
-  if (delta.rank !== 2 || delta.shape[0] !== g.outH || delta.shape[1] !== g.outW) {
-    throw new TensorError(
-      op,
-      `delta ${
-        fmtShape(delta.shape)
-      } must have the forward output's shape [${g.outH}, ${g.outW}] ` +
-        `(a ${fmtShape(a.shape)}, k [${g.kh}, ${g.kw}]); pass the gradient of the forward's output`,
-    );
-  }
+  checkDelta(
+    op,
+    delta,
+    [g.outH, g.outW],
+    `a ${fmtShape(a.shape)}, k [${g.kh}, ${g.kw}]`,
+    "pass the gradient of the forward's output",
+  );
   const da = allocData(a.dtype, a.size);
   const dk = allocData(a.dtype, g.kh * g.kw);
   conv2dInputGradKernel(delta.data, kData, da, g);

@@ -16,6 +16,7 @@ import { maxPoolBackward, maxPoolForward } from "./kernels/dispatch.ts";
 import { avgPool2dBackwardKernel, avgPool2dKernel, type Pool2dGeometry } from "./kernels/pool.ts";
 import { allocData, checkShape, type Shape, Tensor } from "./tensor.ts";
 import { recordOp, willRecord } from "./trace.ts";
+import { checkDelta } from "./validate.ts";
 
 /**
  * Options of {@link maxPool2d} and {@link avgPool2d}.
@@ -248,14 +249,13 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
 export function avgPool2dBackward(delta: Tensor, inputShape: Shape, opts: Pool2dOptions): Tensor {
   const g = resolvePool("avgPool2dBackward", inputShape, opts);
   const expected = outShape(inputShape, g);
-  if (delta.rank !== expected.length || delta.shape.some((d, i) => d !== expected[i])) {
-    throw new TensorError(
-      "avgPool2dBackward",
-      `delta ${fmtShape(delta.shape)} must have the forward output's shape ${fmtShape(expected)} ` +
-        `(input ${fmtShape(inputShape)}, options ${fmtPoolOptions(opts)}); ` +
-        `pass the gradient of avgPool2d's output with the same input shape and options`,
-    );
-  }
+  checkDelta(
+    "avgPool2dBackward",
+    delta,
+    expected,
+    `input ${fmtShape(inputShape)}, options ${fmtPoolOptions(opts)}`,
+    "pass the gradient of avgPool2d's output with the same input shape and options",
+  );
   const dx = allocData(delta.dtype, checkShape("avgPool2dBackward", inputShape));
   avgPool2dBackwardKernel(delta.data, dx, g);
   return new Tensor(dx, inputShape);

@@ -23,6 +23,7 @@ import { fmtShape, TensorError } from "./errors.ts";
 import { upsampleBackwardKernel, upsampleKernel } from "./kernels/pool.ts";
 import { allocData, Tensor, type TensorData } from "./tensor.ts";
 import { recordOp } from "./trace.ts";
+import { checkDelta } from "./validate.ts";
 
 /** Validated geometry: `[N, C, h, w, kh, kw]` with `h = H / kh`, `w = W / kw`. */
 function resolve(
@@ -168,14 +169,13 @@ function subsample2dGrads(
   s: TensorData | null,
 ): Subsample2dGrads {
   const [N, C, h, w, kh, kw] = resolve(op, x, beta, bias, k);
-  if (delta.rank !== 4 || [N, C, h, w].some((d, i) => d !== delta.shape[i])) {
-    throw new TensorError(
-      op,
-      `delta ${fmtShape(delta.shape)} must have the forward output's shape ` +
-        `${fmtShape([N, C, h, w])} (x ${fmtShape(x.shape)}, k ${JSON.stringify(k)}); pass the ` +
-        `gradient of subsample2d's output`,
-    );
-  }
+  checkDelta(
+    op,
+    delta,
+    [N, C, h, w],
+    `x ${fmtShape(x.shape)}, k ${JSON.stringify(k)}`,
+    "pass the gradient of subsample2d's output",
+  );
   checkSameDType(op, [["delta", delta], ["x", x]]);
   const sums = s ?? sumPool(x, N * C, h, w, kh, kw);
   const scaled = allocData(x.dtype, delta.size); // delta * beta_c

@@ -60,6 +60,27 @@ export function checkGrad(op: string, g: Tensor, shape: Shape, dtype: string): v
   }
 }
 
+/**
+ * Checks that a backward rule's `delta` has the forward output's shape. `inputs` names the
+ * forward's operands for the message (e.g. `x [2, 1, 28, 28], w [6, 1, 5, 5]`), `fix` says what
+ * to pass instead.
+ */
+export function checkDelta(
+  op: string,
+  delta: Tensor,
+  expected: Shape,
+  inputs: string,
+  fix: string,
+): void {
+  if (delta.rank !== expected.length || delta.shape.some((d, i) => d !== expected[i])) {
+    throw new TensorError(
+      op,
+      `delta ${fmtShape(delta.shape)} must have the forward output's shape ` +
+        `${fmtShape(expected)} (${inputs}); ${fix}`,
+    );
+  }
+}
+
 /** Checks that two tensor operands share a dtype (no silent promotion). */
 export function checkSameDType(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
