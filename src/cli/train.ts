@@ -63,7 +63,8 @@ Training:
                         under the flags): ${Object.keys(VARIANTS).join(", ")}
   --head NAME           the variant's output layer, its own by default (${headsHelp()})
   --init I              he, glorot or lecun, optionally -uniform/-normal (default ${D.init};
-                        modern only: the other variants initialize as their sources did)
+                        modern only: the other variants refuse it and initialize as their
+                        sources did)
   --augment             random shifts (<= 2 px), rotations, scalings and elastic distortions
   --dtype T             float32 or float64 (default ${D.dtype})
   --limit N             train on the first N training examples only
@@ -290,6 +291,12 @@ export function resolveConfig(
   if (stored === undefined) {
     const v = getVariant(given.variant ?? DEFAULT_TRAIN_CONFIG.variant, given.head);
     if (E.isLeft(v)) return v;
+    if (given.init !== undefined && v.right.takesInitScheme !== true) {
+      return E.left(
+        `--init ${given.init} does not apply to --variant ${v.right.name}: it initializes as its ` +
+          `source did; drop --init`,
+      );
+    }
     return checkTrainConfig({ ...DEFAULT_TRAIN_CONFIG, ...v.right.defaults, ...given });
   }
   for (const [k, v] of Object.entries(given) as [keyof TrainConfig, unknown][]) {

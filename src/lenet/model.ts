@@ -143,6 +143,11 @@ export interface Variant<P extends Params = Params> {
    */
   readonly defaults?: VariantDefaults;
   /**
+   * Whether `init` draws its weights with the scheme of {@link ModelInitOptions} (`--init`);
+   * absent or false: the network initializes as its source did and `--init` is refused.
+   */
+  readonly takesInitScheme?: boolean;
+  /**
    * A term of the training loss that depends on the parameters only (e.g. a sparsity penalty
    * on combination weights), added to the criterion by the training step; null for none.
    */
@@ -338,6 +343,7 @@ export const modern: Variant<LeNetParams> = Object.freeze({
   description: "LeNet-5 with ReLU and max pooling, 28x28 input padded by 2, softmax " +
     "cross-entropy (61,706 parameters)",
   init: modernInit,
+  takesInitScheme: true,
   forward: modernForward,
   stages: modernStages,
   criterion: (logits: Tensor, labels: Labels) => crossEntropy(logits, labels),

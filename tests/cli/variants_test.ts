@@ -209,6 +209,29 @@ Deno.test("variant defaults: under the flags, over the plain defaults; modern ke
   assert.deepEqual(resolveConfig({}, stored), { _tag: "Right", right: stored });
 });
 
+Deno.test("--init: modern takes it; the variants that initialize as their sources did refuse it", async () => {
+  const modernInit = resolveConfig({ variant: "modern", init: "lecun-normal" });
+  assert.ok(modernInit._tag === "Right");
+  assert.equal(modernInit.right.init, "lecun-normal");
+  for (const variant of ["lecun1998", "notes-sigmoid", "learned-combinations"]) {
+    assert.deepEqual(resolveConfig({ variant, init: "glorot" }), {
+      _tag: "Left",
+      left: `--init glorot does not apply to --variant ${variant}: it initializes as its source ` +
+        `did; drop --init`,
+    });
+  }
+  const r = await runMain(trainMain, [
+    "--variant",
+    "notes-sigmoid",
+    "--init",
+    "he",
+    "--out",
+    `${dir}/never`,
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr.split("\n")[0], /--init he does not apply to --variant notes-sigmoid/);
+});
+
 Deno.test("--head: unknown heads are usage errors naming the variant's heads", async () => {
   const cases: [string[], RegExp][] = [
     [
