@@ -194,6 +194,12 @@ Deno.test("errors name the op, the shapes and the fix", () => {
     () => combinationEntropy(normal(1, [4, 2]), NaN),
     is(/lambda = NaN must be a finite number/),
   );
+  assert.throws(
+    () => combineConv2dBackward(normal(5, [1, 3, 2, 2]), x, k, normal(3, [2, 3])),
+    is(
+      /combineConv2dBackward: delta \[1, 3, 2, 2\] must have the forward output's shape \[1, 3, 3, 3\] \(x \[1, 2, 4, 4\], k \[3, 2, 2, 2\]\); pass the gradient/,
+    ),
+  );
 });
 
 Deno.test("float32 (the active kernel path, WebAssembly if available) agrees with float64", () => {

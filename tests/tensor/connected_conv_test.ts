@@ -140,6 +140,10 @@ Deno.test("errors name the op, the table and the fix", () => {
     () => connectedConv2d(x, ones([3, 5, 5]), null, [[0, 1], [2]]),
     /kernel larger than padded input/,
   );
+  expectError(
+    () => connectedConv2dBackward(ones([1, 2, 4, 4]), x, ones([3, 2, 2]), [[0, 1], [2]]),
+    /connectedConv2dBackward: delta \[1, 2, 4, 4\] must have the forward output's shape \[1, 2, 3, 3\] \(x \[1, 3, 4, 4\], kernels \[3, 2, 2\]\); pass the gradient/,
+  );
 });
 
 Deno.test("float32 (the active kernel path, WebAssembly if available) agrees with float64", () => {
