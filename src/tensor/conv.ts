@@ -92,30 +92,7 @@ export function conv2d(
   b?: Tensor | null,
   opts: Conv2dOptions = {},
 ): Tensor {
-  const { geometry: g } = resolveConv2d("conv2d", x.shape, w.shape, opts);
-  checkBias(b, x, w, opts);
-  const hasBias = b !== null && b !== undefined;
-  checkSameDType("conv2d", hasBias ? [["x", x], ["w", w], ["b", b]] : [["x", x], ["w", w]]);
-  const y = new Tensor(
-    allocData(x.dtype, g.batch * g.outC * g.outH * g.outW),
-    [g.batch, g.outC, g.outH, g.outW],
-  );
-  convForward(x.data, w.data, hasBias ? b.data : null, y.data, g);
-  // `needed[i] === false` (an engine that knows input i is a constant, e.g. the images fed to the
-  // first layer) lets the pullback skip that gradient; without it all are computed.
-  return recordOp(
-    "conv2d",
-    hasBias ? [x, w, b] : [x, w],
-    y,
-    () => (delta: Tensor, needed?: readonly boolean[]) => {
-      const grads = conv2dGrads(delta, x, w, opts, [
-        needed?.[0] ?? true,
-        needed?.[1] ?? true,
-        hasBias && (needed?.[2] ?? true),
-      ]);
-      return hasBias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
-    },
-  );
+  return convolve("conv2d", x, w, b, opts);
 }
 
 /**
@@ -189,28 +166,7 @@ export function conv2dRelu(
   b?: Tensor | null,
   opts: Conv2dOptions = {},
 ): Tensor {
-  const { geometry: g } = resolveConv2d("conv2dRelu", x.shape, w.shape, opts);
-  checkBias(b, x, w, opts, "conv2dRelu");
-  const hasBias = b !== null && b !== undefined;
-  checkSameDType("conv2dRelu", hasBias ? [["x", x], ["w", w], ["b", b]] : [["x", x], ["w", w]]);
-  const y = new Tensor(
-    allocData(x.dtype, g.batch * g.outC * g.outH * g.outW),
-    [g.batch, g.outC, g.outH, g.outW],
-  );
-  convForward(x.data, w.data, hasBias ? b.data : null, y.data, g, true);
-  return recordOp(
-    "conv2dRelu",
-    hasBias ? [x, w, b] : [x, w],
-    y,
-    () => (delta: Tensor, needed?: readonly boolean[]) => {
-      const grads = conv2dGrads(delta, x, w, opts, [
-        needed?.[0] ?? true,
-        needed?.[1] ?? true,
-        hasBias && (needed?.[2] ?? true),
-      ], y);
-      return hasBias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
-    },
-  );
+  return convolve("conv2dRelu", x, w, b, opts);
 }
 
 /**
@@ -235,6 +191,44 @@ export function conv2dReluBackward(
 ): Conv2dGrads {
   const { dx, dw, db } = conv2dGrads(delta, x, w, opts, [true, true, true], y);
   return { dx: dx!, dw: dw!, db: db! };
+}
+
+/**
+ * The recorded forward of {@link conv2d} and {@link conv2dRelu} (the ReLU applied as the kernel
+ * stores its results). `needed[i] === false` in the pullback (an engine that knows input i is a
+ * constant, e.g. the images fed to the first layer) lets it skip that gradient; without it all
+ * are computed.
+ */
+function convolve(
+  op: "conv2d" | "conv2dRelu",
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null | undefined,
+  opts: Conv2dOptions,
+): Tensor {
+  const relu = op === "conv2dRelu";
+  const { geometry: g } = resolveConv2d(op, x.shape, w.shape, opts);
+  checkBias(b, x, w, opts, op);
+  const hasBias = b !== null && b !== undefined;
+  checkSameDType(op, hasBias ? [["x", x], ["w", w], ["b", b]] : [["x", x], ["w", w]]);
+  const y = new Tensor(
+    allocData(x.dtype, g.batch * g.outC * g.outH * g.outW),
+    [g.batch, g.outC, g.outH, g.outW],
+  );
+  convForward(x.data, w.data, hasBias ? b.data : null, y.data, g, relu);
+  return recordOp(
+    op,
+    hasBias ? [x, w, b] : [x, w],
+    y,
+    () => (delta: Tensor, needed?: readonly boolean[]) => {
+      const grads = conv2dGrads(delta, x, w, opts, [
+        needed?.[0] ?? true,
+        needed?.[1] ?? true,
+        hasBias && (needed?.[2] ?? true),
+      ], relu ? y : null);
+      return hasBias ? [grads.dx, grads.dw, grads.db] : [grads.dx, grads.dw];
+    },
+  );
 }
 
 /**

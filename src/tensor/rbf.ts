@@ -151,6 +151,32 @@ function checkLoss(
 }
 
 /**
+ * Per example `n` the shift `m_n = min(j, min_k y_nk)` (NaN if a penalty is NaN) and
+ * `s_n = e^(m_n - j) + sum_k e^(m_n - y_nk)`, so `log(e^-j + sum_k e^-y_nk) = -m_n + log s_n`
+ * without overflow; shared by the loss and its VJP.
+ */
+function shiftedSums(
+  yd: ArrayLike<number>,
+  N: number,
+  K: number,
+  j: number,
+): { m: Float64Array; s: Float64Array } {
+  const m = new Float64Array(N), s = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    const row = n * K;
+    let mn = j;
+    for (let k = 0; k < K; k++) {
+      if (yd[row + k] < mn || yd[row + k] !== yd[row + k]) mn = yd[row + k];
+    }
+    let sn = Math.exp(mn - j);
+    for (let k = 0; k < K; k++) sn += Math.exp(mn - yd[row + k]);
+    m[n] = mn;
+    s[n] = sn;
+  }
+  return { m, s };
+}
+
+/**
  * The loss of LeCun et al. 1998 (eq. 9) on RBF penalties `y` `[N, K]`:
  * `E = 1/N sum_n ( y[n, l_n] + log(e^-j + sum_i e^-y[n,i]) )` (no `1/N` for `"sum"`).
  * Stable: shifted by `m = min(j, min_i y[n,i])`, so penalties of thousands give no `log(0)`.
@@ -165,17 +191,11 @@ function checkLoss(
  */
 export function rbfLoss(y: Tensor, labels: Labels, opts: RbfLossOptions): Tensor {
   const [div, t] = checkLoss("rbfLoss", y, labels, opts);
-  const [N, K] = y.shape, yd = y.data, j = opts.j;
+  const [N, K] = y.shape, yd = y.data;
+  const { m, s } = shiftedSums(yd, N, K, opts.j);
   let total = 0;
-  for (let n = 0; n < N; n++) {
-    const row = n * K;
-    let m = j;
-    for (let k = 0; k < K; k++) if (yd[row + k] < m || yd[row + k] !== yd[row + k]) m = yd[row + k];
-    let s = Math.exp(m - j);
-    for (let k = 0; k < K; k++) s += Math.exp(m - yd[row + k]);
-    // log(e^-j + sum e^-y) = -m + log(e^(m-j) + sum e^(m-y))
-    total += yd[row + t[n]] - m + Math.log(s);
-  }
+  // log(e^-j + sum e^-y) = -m + log(e^(m-j) + sum e^(m-y))
+  for (let n = 0; n < N; n++) total += yd[n * K + t[n]] - m[n] + Math.log(s[n]);
   const out = allocData(y.dtype, 1);
   out[0] = total / div;
   const inputs = labels instanceof Tensor ? [y, labels] : [y];
@@ -205,15 +225,12 @@ export function rbfLossBackward(
   const [div, t] = checkLoss("rbfLossBackward", y, labels, opts);
   checkGrad("rbfLossBackward", g, [], y.dtype);
   const scale = g.data[0] / div;
-  const [N, K] = y.shape, yd = y.data, j = opts.j;
+  const [N, K] = y.shape, yd = y.data;
+  const { m, s } = shiftedSums(yd, N, K, opts.j);
   const dy = allocData(y.dtype, y.size);
   for (let n = 0; n < N; n++) {
     const row = n * K;
-    let m = j;
-    for (let k = 0; k < K; k++) if (yd[row + k] < m || yd[row + k] !== yd[row + k]) m = yd[row + k];
-    let s = Math.exp(m - j);
-    for (let k = 0; k < K; k++) s += Math.exp(m - yd[row + k]);
-    for (let k = 0; k < K; k++) dy[row + k] = -scale * Math.exp(m - yd[row + k]) / s;
+    for (let k = 0; k < K; k++) dy[row + k] = -scale * Math.exp(m[n] - yd[row + k]) / s[n];
     dy[row + t[n]] += scale;
   }
   return new Tensor(dy, y.shape);

@@ -12,6 +12,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { Conv2dDims } from "../../../../src/tensor/kernels/wasm/dims.ts";
 
 /** A seeded generator of float32-representable values in [-1, 1) (mulberry32). */
 export function rng(seed: number): () => number {
@@ -96,20 +97,11 @@ export function gemmRef(
   return { value, mag, terms: k + 1 };
 }
 
-/** Convolution geometry (as `Conv2dDims`). */
-export interface ConvShape {
-  n: number;
-  c: number;
-  h: number;
-  w: number;
-  o: number;
-  kh: number;
-  kw: number;
-  padH?: number;
-  padW?: number;
-  padBottom?: number;
-  padRight?: number;
-}
+/**
+ * Convolution geometry: the kernels' own shape type (only the type is shared; the reference
+ * computes everything else itself, so it stays an independent oracle).
+ */
+export type ConvShape = Conv2dDims;
 
 /** Output size of a stride-1 convolution (bottom/right padding default to top/left). */
 export function outSize(d: ConvShape): [number, number] {
